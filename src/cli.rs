@@ -1,0 +1,326 @@
+//! The `minqing` command line: one binary, several subcommands.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::access::Role;
+use crate::domain::calendar::parse_ics;
+use crate::domain::deadline::{due_at, TimeLimit};
+use crate::service::{auth, places, Clock, Hub, HubConfig};
+use crate::storage::{redact_url, Db};
+
+#[derive(Debug, Parser)]
+#[command(name = "minqing", version, about = "民情枢纽: the appeal hub for county grassroots governance")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives: a SQLite file under the data directory, or a database URL.
+#[derive(Debug, Args, Clone)]
+pub struct DatabaseArgs {
+    /// Directory for the embedded database and other files.
+    #[arg(long, env = "MINQING_DATA_DIR", default_value = "minqing-data")]
+    pub data_dir: PathBuf,
+    /// `postgres://USER@HOST/DB` for PostgreSQL, or `sqlite://PATH`; defaults to
+    /// DATA_DIR/minqing.db.
+    #[arg(long, env = "MINQING_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The county this deployment serves (its 6-digit code).
+    #[arg(long, env = "MINQING_COUNTY", default_value = "511824")]
+    pub county: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrations are applied on start).
+    Serve {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// On an empty database, load the demo county 石棉县 with users and appeals.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply the embedded database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import places: regions (CSV or CSV.gz), region outlines or grids (GeoJSON).
+    Import {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Create users.
+    User {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Create API tokens.
+    Token {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+    /// Verify the hash chains of every appeal's history.
+    Audit {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+    /// Working-time calendar: compute deadlines, import holidays.
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A region CSV (`code,name,parent,level` or the national layouts; .gz accepted).
+    Regions { file: PathBuf },
+    /// Region outlines from GeoJSON; features carry the region code in a property.
+    Outlines {
+        file: PathBuf,
+        #[arg(long, default_value = "code")]
+        code_property: String,
+    },
+    /// Grids from a GeoJSON FeatureCollection (properties: id, region_code, name?, parent_id?).
+    Grids { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user in a unit with roles; the password is read from MINQING_PASSWORD.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The unit's exact name.
+        #[arg(long)]
+        unit: String,
+        /// Comma-separated roles, e.g. `dispatcher,handler`.
+        #[arg(long)]
+        roles: String,
+        #[arg(long, env = "MINQING_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a long-lived API token for a user and print it once.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every appeal's event chain; exit 1 if any break is found.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Print the deadline N working days or H working hours after an instant.
+    Deadline {
+        /// An RFC 3339 instant, e.g. 2026-02-13T10:00:00+08:00.
+        #[arg(long)]
+        from: String,
+        #[arg(long, conflicts_with = "working_hours", required_unless_present = "working_hours")]
+        working_days: Option<u32>,
+        #[arg(long)]
+        working_hours: Option<u32>,
+        /// An iCalendar file of holidays to use on top of the shipped ones.
+        #[arg(long)]
+        ics: Option<PathBuf>,
+    },
+    /// Import holidays and make-up working days from an iCalendar file into the database.
+    Import {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        file: PathBuf,
+    },
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|error| anyhow::anyhow!("cannot create the data directory {}: {error}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}?mode=rwc", self.data_dir.join("minqing.db").display()))
+    }
+
+    /// Connects and migrates.
+    pub async fn open(&self) -> anyhow::Result<Db> {
+        let url = self.url()?;
+        let db = Db::connect(&url).await.map_err(|error| anyhow::anyhow!("cannot open the database {}: {error}", redact_url(&url)))?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub async fn hub(&self) -> anyhow::Result<Hub> {
+        let db = self.open().await?;
+        let config = HubConfig { county_code: self.county.clone(), ..HubConfig::default() };
+        Ok(Hub::new(db, config, Clock::System).await?)
+    }
+}
+
+/// Runs a parsed command line. Returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve { database, listen, demo } => serve(database, listen, demo).await,
+        Command::Migrate { database } => {
+            let url = database.url()?;
+            let db = Db::connect(&url).await?;
+            let applied = db.migrate().await?;
+            println!("migrations applied: {applied:?} ({} at {})", db.dialect.name(), redact_url(&url));
+            Ok(0)
+        }
+        Command::Import { database, what } => {
+            let hub = database.hub().await?;
+            let count = match what {
+                ImportCommand::Regions { file } => places::import_regions_file(&hub.db, &file).await?,
+                ImportCommand::Outlines { file, code_property } => {
+                    places::import_region_outlines(&hub, &read_text(&file)?, &code_property).await?
+                }
+                ImportCommand::Grids { file } => places::import_grids(&hub, &read_text(&file)?).await?,
+            };
+            println!("imported {count}");
+            Ok(0)
+        }
+        Command::User { database, action: UserCommand::Create { username, display_name, unit, roles, password } } => {
+            let hub = database.hub().await?;
+            let unit = hub.db.unit_by_name(&unit).await?.ok_or_else(|| anyhow::anyhow!("no unit is named {unit}"))?;
+            let roles = roles.split(',').map(|role| role.trim().parse::<Role>()).collect::<Result<Vec<_>, _>>()?;
+            let id = auth::create_user(&hub, &username, display_name.as_deref().unwrap_or(&username), unit.id, &roles, &password).await?;
+            println!("created user {username} (id {id}) in {}", unit.name);
+            Ok(0)
+        }
+        Command::Token { database, action: TokenCommand::Create { user, label } } => {
+            let hub = database.hub().await?;
+            let token = auth::create_api_token(&hub, &user, &label).await?;
+            println!("{token}");
+            Ok(0)
+        }
+        Command::Audit { database, action: AuditCommand::Verify } => {
+            let db = database.open().await?;
+            audit_verify(&db).await
+        }
+        Command::Calendar { action } => calendar(action).await,
+    }
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))
+}
+
+/// Recomputes every chain and prints each break. Exit code 1 when history was altered.
+pub async fn audit_verify(db: &Db) -> anyhow::Result<i32> {
+    let mut breaks = Vec::new();
+    let mut events = 0usize;
+    let appeals = db
+        .all_chains(|number, head, chain| {
+            events += chain.len();
+            breaks.extend(crate::domain::history::verify_chain(number, &chain, head));
+        })
+        .await?;
+    for found in &breaks {
+        println!("BROKEN {} event {}: {}", found.appeal_number, found.seq, found.problem);
+    }
+    if breaks.is_empty() {
+        println!("ok: {appeals} appeals, {events} events, every chain intact");
+        Ok(0)
+    } else {
+        println!("FAILED: {} breaks in {appeals} appeals", breaks.len());
+        Ok(1)
+    }
+}
+
+async fn calendar(action: CalendarCommand) -> anyhow::Result<i32> {
+    match action {
+        CalendarCommand::Deadline { from, working_days, working_hours, ics } => {
+            let from: jiff::Timestamp = from
+                .parse()
+                .map_err(|error| anyhow::anyhow!("--from must be RFC 3339 like 2026-02-13T10:00:00+08:00: {error}"))?;
+            let mut calendar = crate::domain::calendar::WorkingCalendar::china_default()?;
+            if let Some(path) = ics {
+                calendar.merge_days(&parse_ics(&read_text(&path)?)?);
+            }
+            let limit = match (working_days, working_hours) {
+                (Some(days), _) => TimeLimit::WorkingDays(days),
+                (None, Some(hours)) => TimeLimit::WorkingHours(hours),
+                (None, None) => anyhow::bail!("give --working-days N or --working-hours H"),
+            };
+            let due = due_at(&calendar, from, limit);
+            println!("{}", crate::service::view::rfc3339(due.as_millisecond()));
+            Ok(0)
+        }
+        CalendarCommand::Import { database, file } => {
+            let days = parse_ics(&read_text(&file)?)?;
+            let db = database.open().await?;
+            db.upsert_calendar_days(&days).await?;
+            println!("imported {} days off and make-up working days", days.len());
+            Ok(0)
+        }
+    }
+}
+
+async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool) -> anyhow::Result<i32> {
+    let hub = database.hub().await?;
+    tracing::info!(database = %redact_url(&database.url()?), dialect = hub.db.dialect.name(), "database ready");
+    if demo {
+        load_demo_if_empty(&hub).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
+    let address = listener.local_addr()?;
+    println!("minqing is listening on http://{address}");
+    tracing::info!(%address, "listening");
+    axum::serve(listener, crate::http::router(hub)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(0)
+}
+
+/// Loads the demo county into an empty database and prints the demo users.
+async fn load_demo_if_empty(_hub: &Hub) -> anyhow::Result<()> {
+    // DEMO_HOOK: replaced once src/demo/seed.rs lands.
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

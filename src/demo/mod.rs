@@ -1,0 +1,3 @@
+//! The demo county: 石棉县 (511824) with generated grids, units, users and appeals.
+
+pub mod grid_tiling;

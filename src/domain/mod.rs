@@ -1,0 +1,20 @@
+//! The pure core of Minqing: rules and calculations with no IO and no clock.
+//!
+//! Everything here takes its inputs as arguments (including "now") and returns values.
+//! Storage, HTTP and jobs sit around it.
+
+#[macro_use]
+pub mod text_enum;
+
+pub mod access;
+pub mod appeal;
+pub mod calendar;
+pub mod contact;
+pub mod deadline;
+pub mod geo;
+pub mod history;
+pub mod ownership;
+pub mod region;
+pub mod taxonomy;
+pub mod triage;
+pub mod workflow;

@@ -1,0 +1,55 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{appeals, places, session};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Minqing (民情枢纽) API", version = "1", description = "The appeal hub's JSON API. Conventions: docs/API.md."),
+    paths(
+        appeals::create::create_appeal,
+        appeals::list::list_appeals,
+        appeals::get::get_appeal,
+        appeals::act::act_on_appeal,
+        appeals::meetings::record_meeting,
+        appeals::get::get_public_appeal,
+        appeals::act::rate_as_resident,
+        places::get_grid,
+        places::get_region,
+        places::region_grids,
+        places::route_point,
+        places::list_categories,
+        places::list_units,
+        session::login,
+        session::get_me,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "appeals", description = "Intake, queues and the lifecycle of appeals"),
+        (name = "public", description = "What residents use without an account"),
+        (name = "places", description = "Regions, grids, units and categories"),
+        (name = "session", description = "Signing in"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as served at `/api/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}

@@ -1,0 +1,1 @@
+//! Audit helpers live in appeals.rs (`all_chains`).

@@ -1,0 +1,204 @@
+//! The database schema, as numbered migrations embedded in the binary.
+//!
+//! One text serves both databases. The few differences are written as placeholders
+//! that `Dialect::render` fills in:
+//! - `{id}`: an auto-incrementing 64-bit primary key;
+//! - `{real}`: a double-precision float.
+//!
+//! Times are i64 epoch milliseconds, flags are i64 0/1, ids are i64 or text: only these
+//! map cleanly through sqlx's `Any` driver on both databases.
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+Migration {
+    version: 1,
+    name: "foundation",
+    sql: r#"
+CREATE TABLE regions (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_code TEXT,
+    level TEXT NOT NULL
+);
+CREATE INDEX regions_parent ON regions (parent_code);
+
+CREATE TABLE region_outlines (
+    code TEXT PRIMARY KEY,
+    geojson TEXT NOT NULL
+);
+
+CREATE TABLE grids (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    parent_id TEXT,
+    geojson TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE INDEX grids_region ON grids (region_code);
+
+CREATE TABLE units (
+    id {id},
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    head_user_id BIGINT
+);
+CREATE INDEX units_kind_region ON units (kind, region_code);
+
+CREATE TABLE users (
+    id {id},
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    roles TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 1,
+    created_ms BIGINT NOT NULL
+);
+
+CREATE TABLE grid_members (
+    grid_id TEXT NOT NULL REFERENCES grids (id),
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (grid_id, user_id, role)
+);
+CREATE INDEX grid_members_user ON grid_members (user_id);
+
+CREATE TABLE api_tokens (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    token_hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    expires_ms BIGINT,
+    revoked_ms BIGINT
+);
+
+CREATE TABLE categories (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_code TEXT,
+    department TEXT NOT NULL,
+    default_working_days BIGINT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 1
+);
+
+CREATE TABLE meetings (
+    id {id},
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    place TEXT,
+    region_code TEXT NOT NULL,
+    held_ms BIGINT NOT NULL,
+    minutes TEXT,
+    recorded_by BIGINT,
+    created_ms BIGINT NOT NULL
+);
+
+CREATE TABLE number_counters (
+    day TEXT PRIMARY KEY,
+    last_value BIGINT NOT NULL
+);
+
+CREATE TABLE appeals (
+    id {id},
+    number TEXT NOT NULL UNIQUE,
+    secret_hash TEXT NOT NULL,
+    text TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    lat {real},
+    lng {real},
+    address TEXT,
+    region_code TEXT NOT NULL,
+    grid_id TEXT,
+    category_code TEXT,
+    triage TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    urgent BIGINT NOT NULL,
+    triage_confidence {real} NOT NULL,
+    triage_reasons TEXT NOT NULL,
+    needs_triage BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    owner_unit_id BIGINT,
+    lead_unit_id BIGINT,
+    extension_pending BIGINT NOT NULL DEFAULT 0,
+    paused BIGINT NOT NULL DEFAULT 0,
+    paused_ms BIGINT,
+    rating_resolution TEXT,
+    rating_satisfaction TEXT,
+    reopen_count BIGINT NOT NULL DEFAULT 0,
+    return_count BIGINT NOT NULL DEFAULT 0,
+    urge_count BIGINT NOT NULL DEFAULT 0,
+    merged_into_id BIGINT,
+    meeting_id BIGINT,
+    contact_name TEXT,
+    contact_phone TEXT,
+    received_ms BIGINT NOT NULL,
+    updated_ms BIGINT NOT NULL,
+    dispatched_ms BIGINT,
+    signed_ms BIGINT,
+    resolved_ms BIGINT,
+    closed_ms BIGINT,
+    sign_due_ms BIGINT,
+    resolve_due_ms BIGINT,
+    next_deadline_ms BIGINT,
+    event_count BIGINT NOT NULL,
+    head_hash TEXT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX appeals_region_status ON appeals (region_code, status);
+CREATE INDEX appeals_status_deadline ON appeals (status, next_deadline_ms);
+CREATE INDEX appeals_next_deadline ON appeals (next_deadline_ms);
+CREATE INDEX appeals_received ON appeals (received_ms);
+CREATE INDEX appeals_merged_into ON appeals (merged_into_id);
+
+CREATE TABLE appeal_handlers (
+    appeal_id BIGINT NOT NULL REFERENCES appeals (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (appeal_id, unit_id)
+);
+CREATE INDEX appeal_handlers_unit ON appeal_handlers (unit_id, appeal_id);
+
+CREATE TABLE appeal_events (
+    id {id},
+    appeal_id BIGINT NOT NULL REFERENCES appeals (id),
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    actor_user_id BIGINT,
+    actor_unit_id BIGINT,
+    at_ms BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (appeal_id, seq)
+);
+
+CREATE TABLE idempotency_keys (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    status BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+"#,
+},
+Migration {
+    version: 2,
+    name: "calendar_days",
+    sql: r#"
+CREATE TABLE calendar_days (
+    day TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL
+);
+"#,
+}];

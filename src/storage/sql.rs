@@ -1,0 +1,105 @@
+//! A small SQL builder that numbers placeholders `$1, $2, …` for both databases.
+//!
+//! sqlx's `QueryBuilder<Any>` writes `?`, which PostgreSQL does not accept, so dynamic
+//! statements (filters, multi-row inserts) are built here instead.
+
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments};
+
+/// One value to bind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Value {
+        Value::Int(Some(value))
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Value {
+        Value::Int(value)
+    }
+}
+impl From<f64> for Value {
+    fn from(value: f64) -> Value {
+        Value::Real(Some(value))
+    }
+}
+impl From<Option<f64>> for Value {
+    fn from(value: Option<f64>) -> Value {
+        Value::Real(value)
+    }
+}
+impl From<&str> for Value {
+    fn from(value: &str) -> Value {
+        Value::Text(Some(value.to_string()))
+    }
+}
+impl From<String> for Value {
+    fn from(value: String) -> Value {
+        Value::Text(Some(value))
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(value: Option<String>) -> Value {
+        Value::Text(value)
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(value: Option<&str>) -> Value {
+        Value::Text(value.map(str::to_string))
+    }
+}
+
+/// SQL text with its bound values.
+#[derive(Debug, Default, Clone)]
+pub struct SqlBuilder {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl SqlBuilder {
+    pub fn new(sql: &str) -> SqlBuilder {
+        SqlBuilder { sql: sql.to_string(), values: Vec::new() }
+    }
+
+    /// Appends literal SQL. Never pass user input here; bind it with `bind`.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder and binds its value.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        self.sql.push('$');
+        self.sql.push_str(&self.values.len().to_string());
+        self
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The arguments to run the statement with.
+    pub fn arguments(&self) -> AnyArguments {
+        let mut arguments = AnyArguments::default();
+        for value in &self.values {
+            // Adding a plain value to `AnyArguments` cannot fail; ignore the infallible result.
+            let _ = match value {
+                Value::Int(value) => arguments.add(*value),
+                Value::Real(value) => arguments.add(*value),
+                Value::Text(value) => arguments.add(value.clone()),
+            };
+        }
+        arguments
+    }
+
+    pub fn query(&self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql.clone()), self.arguments())
+    }
+}
