@@ -190,6 +190,7 @@ pub fn decide(state: &WorkflowState, actor: &Actor, command: &Command) -> Result
             next.lead_unit_id = None;
             next.co_unit_ids.clear();
             next.extension_pending = false;
+            next.paused = false;
         }
         Command::RequestExtension { working_days, reason } => {
             require_status(state, &[S::SignedFor, S::InProgress]).map_err(|_| illegal())?;
