@@ -123,11 +123,13 @@ impl Staff {
     }
 
     /// Whether contact details (name, phone) may be shown unmasked to this user.
-    /// Operators and dispatchers take calls and make follow-ups; handlers of the lead
-    /// unit must be able to reach the resident. Everyone else sees masked values.
+    /// Operators take calls and make follow-ups; the service centre's dispatchers assess
+    /// and assign; handlers of the lead unit must be able to reach the resident.
+    /// Everyone else (other units, leaders, supervisors) sees masked values.
     pub fn sees_contact_of(&self, lead_unit_id: Option<i64>) -> bool {
-        self.has_any(&[Role::Operator, Role::Dispatcher])
-            || (self.has(Role::Handler) && lead_unit_id == Some(self.unit.id))
+        self.has(Role::Operator)
+            || (self.has(Role::Dispatcher) && self.unit.kind == UnitKind::ServiceCentre)
+            || (self.has_any(&[Role::Handler, Role::GridWorker, Role::PartyRep]) && lead_unit_id == Some(self.unit.id))
     }
 }
 
@@ -193,5 +195,6 @@ mod tests {
         assert!(staff(UnitKind::Department, "511824", &[Role::Handler]).sees_contact_of(Some(7)));
         assert!(!staff(UnitKind::Department, "511824", &[Role::Handler]).sees_contact_of(Some(8)));
         assert!(!staff(UnitKind::ServiceCentre, "511824", &[Role::Leader]).sees_contact_of(None));
+        assert!(!staff(UnitKind::VillageOrganisation, "511824101203", &[Role::Dispatcher]).sees_contact_of(Some(3)));
     }
 }

@@ -1,0 +1,250 @@
+//! The JSON API over real HTTP on a random port: intake, following, actions, errors.
+
+mod common;
+
+use common::spawn_app;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_resident_submits_follows_and_rates_over_http() {
+    let app = spawn_app().await;
+    let client = &app.client;
+    let response = client
+        .post(app.url("/api/v1/appeals"))
+        .header("Idempotency-Key", "abc-1")
+        .json(&json!({"text": "晏如村村口路灯坏了", "lat": 29.05, "lng": 102.05, "contact_name": "张三", "contact_phone": "13812345678"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let receipt: Value = response.json().await.unwrap();
+    for field in ["number", "status", "grid_id", "region_code", "category_code", "tier", "triage"] {
+        assert!(receipt.get(field).is_some(), "receipt lacks {field}: {receipt}");
+    }
+    assert_eq!(receipt["grid_id"], "511824101203-01");
+    assert_eq!(receipt["status"], "received");
+    let number = receipt["number"].as_str().unwrap().to_string();
+    let secret = receipt["secret"].as_str().unwrap().to_string();
+
+    // A retry with the same key returns the same receipt and creates nothing new.
+    let retry = client
+        .post(app.url("/api/v1/appeals"))
+        .header("Idempotency-Key", "abc-1")
+        .json(&json!({"text": "晏如村村口路灯坏了", "lat": 29.05, "lng": 102.05, "contact_name": "张三", "contact_phone": "13812345678"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers().get("idempotent-replayed").unwrap(), "true");
+    let again: Value = retry.json().await.unwrap();
+    assert_eq!(again["number"], receipt["number"]);
+    assert_eq!(app.county.hub.db.count_appeals().await.unwrap(), 1);
+    let reused = client.post(app.url("/api/v1/appeals")).header("Idempotency-Key", "abc-1").json(&json!({"text": "另一件事"})).send().await.unwrap();
+    assert_eq!(reused.status(), 409);
+
+    // Following by number and secret shows the public view; a wrong secret is a 404.
+    let followed: Value = client.get(app.url(&format!("/api/v1/appeals/{number}?secret={secret}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(followed["status"], "received");
+    assert!(followed["events"].as_array().is_some_and(|events| !events.is_empty()));
+    assert!(followed.get("contact_phone").is_none(), "the public view never shows contact details");
+    let wrong = client.get(app.url(&format!("/api/v1/public/appeals/{number}?secret=AAAAAA"))).send().await.unwrap();
+    assert_eq!(wrong.status(), 404);
+    let anonymous = client.get(app.url(&format!("/api/v1/appeals/{number}"))).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    // Staff walk it to resolution over HTTP.
+    let village = app.token("yanru").await;
+    let housing_unit = app.county.housing;
+    let step = |token: String, action: &'static str, body: Value| {
+        let client = client.clone();
+        let url = app.url(&format!("/api/v1/appeals/{number}/actions/{action}"));
+        async move { client.post(url).bearer_auth(token).json(&body).send().await.unwrap() }
+    };
+    assert_eq!(step(village.clone(), "accept", json!({})).await.status(), 200);
+    let dispatched = step(village.clone(), "dispatch", json!({"lead_unit_id": housing_unit})).await;
+    assert_eq!(dispatched.status(), 200);
+    let view: Value = dispatched.json().await.unwrap();
+    assert_eq!(view["status"], "dispatched");
+    assert_eq!(view["contact_phone"], "138****5678", "the village dispatcher sees a masked phone");
+    let housing = app.token("housing").await;
+    let detail: Value = client.get(app.url(&format!("/api/v1/appeals/{number}"))).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
+    assert_eq!(detail["contact_phone"], "13812345678", "the lead unit's handler can call the resident");
+    assert_eq!(detail["available_actions"], json!(["sign_for", "return"]));
+    assert_eq!(step(housing.clone(), "resolve", json!({"reply": "x"})).await.status(), 409, "resolve before signing is illegal");
+    assert_eq!(step(housing.clone(), "sign_for", json!({})).await.status(), 200);
+    assert_eq!(step(housing.clone(), "resolve", json!({"reply": "已更换灯泡"})).await.status(), 200);
+
+    // The resident rates with the secret.
+    let rated = client
+        .post(app.url(&format!("/api/v1/public/appeals/{number}/rate")))
+        .json(&json!({"secret": secret, "resolution": "resolved", "satisfaction": "satisfied"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rated.status(), 200);
+    let rated: Value = rated.json().await.unwrap();
+    assert_eq!(rated["status"], "rated");
+    assert_eq!(rated["reply"], "已更换灯泡");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let app = spawn_app().await;
+    let operator = app.token("operator").await;
+    let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
+        ("POST", "/api/v1/appeals", Some(""), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some("{"), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": ""}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "   "}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "lat": 29.0}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "lat": 91, "lng": 102}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "channel": "hotline"}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "channel": "fax"}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "region_code": "12"}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "region_code": "5118249"}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "category_code": "9999"}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": "x", "contact_phone": "call me"}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"{"text": 5}"#), 400, "invalid_input"),
+        ("POST", "/api/v1/appeals", Some(r#"[]"#), 400, "invalid_input"),
+        ("GET", "/api/v1/appeals/not-a-number", None, 400, "invalid_input"),
+        ("GET", "/api/v1/appeals/MQ-20261116-999999?secret=ABCDEF", None, 404, "not_found"),
+        ("GET", "/api/v1/appeals", None, 401, "unauthenticated"),
+        ("GET", "/api/v1/grids/nope", None, 404, "not_found"),
+        ("GET", "/api/v1/regions/abc/grids", None, 400, "invalid_input"),
+        ("GET", "/api/v1/regions/511824999/grids", None, 404, "not_found"),
+        ("GET", "/api/v1/route?lat=x&lng=1", None, 400, "invalid_input"),
+        ("GET", "/api/v1/nowhere", None, 404, "not_found"),
+        ("POST", "/api/v1/auth/login", Some(r#"{"username": "operator", "password": "wrong"}"#), 401, "unauthenticated"),
+    ];
+    for (method, path, body, status, code) in cases {
+        let mut request = app.client.request(method.parse().unwrap(), app.url(path));
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), *status, "{method} {path} {body:?}");
+        let envelope: Value = response.json().await.unwrap_or_else(|_| panic!("{method} {path}: not JSON"));
+        assert_eq!(envelope["error"]["code"], *code, "{method} {path}: {envelope}");
+        assert!(envelope["error"]["message"].as_str().is_some_and(|message| message.len() > 10), "{envelope}");
+    }
+    assert_eq!(app.county.hub.db.count_appeals().await.unwrap(), 0, "no bad request wrote anything");
+
+    // Actions with bad bodies, unknown actions and foreign units.
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/appeals"))
+        .bearer_auth(&operator)
+        .json(&json!({"text": "晏如村路灯坏了", "region_code": "511824101203"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["status"], "received");
+    let number = created["number"].as_str().unwrap();
+    let dispatcher = app.token("dispatcher").await;
+    let action_cases: &[(&str, Value, u16, &str)] = &[
+        ("teleport", json!({}), 404, "unknown_action"),
+        ("reject", json!({}), 400, "invalid_input"),
+        ("reject", json!({"reason": "  "}), 400, "invalid_input"),
+        ("dispatch", json!({"lead_unit_id": 1}), 409, "illegal_transition"),
+        ("accept", json!({"surprise": true}), 400, "invalid_input"),
+        ("sign_for", json!({}), 409, "illegal_transition"),
+    ];
+    for (action, body, status, code) in action_cases {
+        let response = app
+            .client
+            .post(app.url(&format!("/api/v1/appeals/{number}/actions/{action}")))
+            .bearer_auth(&dispatcher)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), *status, "{action} {body}");
+        let envelope: Value = response.json().await.unwrap();
+        assert_eq!(envelope["error"]["code"], *code, "{action}: {envelope}");
+    }
+    let events = app.county.hub.db.events_of(app.county.hub.db.appeal_by_number(number).await.unwrap().unwrap().id).await.unwrap();
+    assert_eq!(events.len(), 1, "refused actions wrote no history");
+    let unknown_unit = app
+        .client
+        .post(app.url(&format!("/api/v1/appeals/{number}/actions/accept")))
+        .bearer_auth(&dispatcher)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown_unit.status(), 200);
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/appeals/{number}/actions/dispatch")))
+        .bearer_auth(&dispatcher)
+        .json(&json!({"lead_unit_id": 99999}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn lists_are_scoped_and_paged_by_cursor() {
+    let app = spawn_app().await;
+    let operator = app.token("operator").await;
+    for index in 0..7 {
+        let region = if index % 2 == 0 { "511824101203" } else { "511824102200" };
+        let response = app
+            .client
+            .post(app.url("/api/v1/appeals"))
+            .bearer_auth(&operator)
+            .json(&json!({"text": format!("路灯坏了 {index}"), "region_code": region}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let huilong = app.token("huilong").await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = app.url("/api/v1/appeals?limit=2&sort=newest");
+        if let Some(cursor) = &cursor {
+            url.push_str(&format!("&cursor={cursor}"));
+        }
+        let page: Value = app.client.get(url).bearer_auth(&huilong).send().await.unwrap().json().await.unwrap();
+        for item in page["items"].as_array().unwrap() {
+            assert!(item["region_code"].as_str().unwrap().starts_with("511824101"), "{item}");
+            seen.push(item["number"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 4, "回隆镇 sees its four appeals and none of 美罗镇's");
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "pages do not overlap");
+    let meiluo = app.token("meiluo").await;
+    let page: Value = app.client.get(app.url("/api/v1/appeals?status=open")).bearer_auth(&meiluo).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 3);
+    let housing = app.token("housing").await;
+    let page: Value = app.client.get(app.url("/api/v1/appeals")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 0, "a department sees nothing until something is dispatched to it");
+}
+
+#[tokio::test]
+async fn places_are_served_as_geojson() {
+    let app = spawn_app().await;
+    let grid: Value = app.client.get(app.url("/api/v1/grids/511824101203-01")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(grid["type"], "Feature");
+    assert_eq!(grid["properties"]["region_code"], "511824101203");
+    assert_eq!(grid["geometry"]["type"], "MultiPolygon");
+    let grids: Value = app.client.get(app.url("/api/v1/regions/511824101/grids")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(grids["type"], "FeatureCollection");
+    assert_eq!(grids["features"].as_array().unwrap().len(), 2);
+    let routed: Value = app.client.get(app.url("/api/v1/route?lat=29.05&lng=102.1")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(routed["grid_id"], "511824101203-01", "the shared edge goes to the smaller grid id");
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
