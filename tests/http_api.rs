@@ -248,3 +248,44 @@ async fn places_are_served_as_geojson() {
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
 }
+
+#[tokio::test]
+async fn administrators_manage_units_users_and_grids() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let operator = app.token("operator").await;
+    let post = |token: &str, path: &str, body: String| {
+        app.client.post(app.url(path)).bearer_auth(token).header("content-type", "application/json").body(body).send()
+    };
+    let forbidden = post(&operator, "/api/v1/admin/units", json!({"name": "县林业局", "kind": "department", "region_code": "511824"}).to_string()).await.unwrap();
+    assert_eq!(forbidden.status(), 403);
+    let unit = post(&admin, "/api/v1/admin/units", json!({"name": "县林业局", "kind": "department", "region_code": "511824"}).to_string()).await.unwrap();
+    assert_eq!(unit.status(), 201);
+    let unit: Value = unit.json().await.unwrap();
+    let user = post(&admin, "/api/v1/admin/users", json!({"username": "forest", "unit_id": unit["id"], "roles": ["handler"], "password": "long-enough-1"}).to_string()).await.unwrap();
+    assert_eq!(user.status(), 201);
+    let again = post(&admin, "/api/v1/admin/users", json!({"username": "forest", "unit_id": unit["id"], "roles": ["handler"], "password": "long-enough-1"}).to_string()).await.unwrap();
+    assert_eq!(again.status(), 409);
+    let short = post(&admin, "/api/v1/admin/users", json!({"username": "x", "unit_id": unit["id"], "roles": ["handler"], "password": "short"}).to_string()).await.unwrap();
+    assert_eq!(short.status(), 400);
+
+    // A grid file with one bad feature imports nothing.
+    let square = |west: f64| json!({"type": "Polygon", "coordinates": [[[west, 29.2], [west + 0.05, 29.2], [west + 0.05, 29.25], [west, 29.25], [west, 29.2]]]});
+    let bad = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "g-new-1", "region_code": "511824102200"}, "geometry": square(102.0)},
+        {"type": "Feature", "properties": {"id": "g-new-2", "region_code": "511824102"}, "geometry": square(102.05)},
+    ]});
+    let refused = post(&admin, "/api/v1/admin/grids", bad.to_string()).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(app.client.get(app.url("/api/v1/grids/g-new-1")).send().await.unwrap().status(), 404, "nothing half-imported");
+    let good = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "g-new-1", "region_code": "511824102200", "name": "方元村第2网格"}, "geometry": square(102.0)},
+    ]});
+    assert_eq!(post(&admin, "/api/v1/admin/grids", good.to_string()).await.unwrap().status(), 200);
+    let routed: Value = app.client.get(app.url("/api/v1/route?lat=29.22&lng=102.02")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(routed["grid_id"], "g-new-1", "a new grid routes at once");
+    let assigned = post(&admin, "/api/v1/admin/grids/g-new-1/members", json!({"username": "fangyuan", "role": "grid_worker"}).to_string()).await.unwrap();
+    assert_eq!(assigned.status(), 204);
+    let grid: Value = app.client.get(app.url("/api/v1/grids/g-new-1")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(grid["properties"]["members"][0]["role"], "grid_worker");
+}

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, extractors and the error envelope. Handlers are thin: they
 //! parse input into domain types, call one service function, and shape the answer.
 
+pub mod admin;
 pub mod appeals;
 pub mod error;
 pub mod extract;
@@ -24,6 +25,9 @@ use error::ApiError;
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// The largest GeoJSON upload accepted by the administration import, in bytes.
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+
 /// The whole HTTP surface of a node.
 pub fn router(hub: Hub) -> Router {
     let api = Router::new()
@@ -41,6 +45,10 @@ pub fn router(hub: Hub) -> Router {
         .route("/units", get(places::list_units))
         .route("/auth/login", post(session::login))
         .route("/me", get(session::get_me))
+        .route("/admin/units", post(admin::create_unit))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/grids", post(admin::import_grids).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
+        .route("/admin/grids/{id}/members", post(admin::assign_member))
         .route("/openapi.json", get(openapi::openapi_json));
     Router::new()
         .nest("/api/v1", api)

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{appeals, places, session};
+use super::{admin, appeals, places, session};
 
 struct BearerAuth;
 
@@ -34,6 +34,10 @@ impl Modify for BearerAuth {
         places::list_units,
         session::login,
         session::get_me,
+        admin::create_unit,
+        admin::create_user,
+        admin::import_grids,
+        admin::assign_member,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -41,6 +45,7 @@ impl Modify for BearerAuth {
         (name = "public", description = "What residents use without an account"),
         (name = "places", description = "Regions, grids, units and categories"),
         (name = "session", description = "Signing in"),
+        (name = "admin", description = "Administration of units, users and grids"),
     )
 )]
 pub struct ApiDoc;

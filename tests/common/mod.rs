@@ -157,6 +157,7 @@ pub async fn county(db: Db) -> County {
     let fangyuan = unit("方元村党支部", UnitKind::VillageOrganisation, "511824102200").await;
 
     let users: &[(&str, i64, &[Role])] = &[
+        ("admin", centre, &[Role::Admin]),
         ("operator", centre, &[Role::Operator]),
         ("dispatcher", centre, &[Role::Dispatcher]),
         ("supervisor", centre, &[Role::Supervisor]),
