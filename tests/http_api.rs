@@ -289,3 +289,52 @@ async fn administrators_manage_units_users_and_grids() {
     let grid: Value = app.client.get(app.url("/api/v1/grids/g-new-1")).send().await.unwrap().json().await.unwrap();
     assert_eq!(grid["properties"]["members"][0]["role"], "grid_worker");
 }
+
+#[tokio::test]
+async fn concurrent_intake_is_batched_durably_and_exactly_once_per_key() {
+    let app = spawn_app().await;
+    let send = |key: Option<String>, text: String| {
+        let mut request = app.client.post(app.url("/api/v1/appeals")).json(&json!({"text": text, "region_code": "511824101203"}));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send()
+    };
+    // Twelve retries of one submission at once: one appeal, one number for all.
+    let retries: Vec<_> = (0..12).map(|_| send(Some("phone-offline-queue-7".into()), "村口路灯坏了".into())).collect();
+    let mut numbers = Vec::new();
+    for response in futures_join_all(retries).await {
+        let response = response.unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        numbers.push(body["number"].as_str().unwrap().to_string());
+    }
+    numbers.dedup();
+    assert_eq!(numbers.len(), 1, "every retry got the same appeal");
+    // Forty different submissions at once: forty appeals with distinct numbers.
+    let distinct: Vec<_> = (0..40).map(|index| send(None, format!("第{index}件事：路灯坏了"))).collect();
+    let mut numbers: Vec<String> = Vec::new();
+    for response in futures_join_all(distinct).await {
+        let body: Value = response.unwrap().json().await.unwrap();
+        numbers.push(body["number"].as_str().unwrap().to_string());
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 40);
+    assert_eq!(app.county.hub.db.count_appeals().await.unwrap(), 41);
+    assert_eq!(minqing::cli::audit_verify(&app.county.hub.db).await.unwrap(), 0);
+}
+
+/// Awaits every future concurrently (a tiny join_all, to avoid a dependency).
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+    F: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.expect("task"));
+    }
+    outputs
+}

@@ -306,7 +306,7 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
     Ok(appeal)
 }
 
-async fn requested_extension_days(transaction: &mut sqlx::Transaction<'static, sqlx::Any>, appeal_id: i64) -> Result<u32, ServiceError> {
+async fn requested_extension_days(transaction: &mut sqlx::AnyConnection, appeal_id: i64) -> Result<u32, ServiceError> {
     let payload = crate::storage::appeals::last_event_payload(transaction, appeal_id, EventKind::ExtensionRequested.as_str()).await?;
     let days = payload
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
@@ -315,6 +315,6 @@ async fn requested_extension_days(transaction: &mut sqlx::Transaction<'static, s
     Ok(u32::try_from(days).unwrap_or(1))
 }
 
-async fn duplicate_numbers(transaction: &mut sqlx::Transaction<'static, sqlx::Any>, primary_id: i64) -> Result<Vec<String>, ServiceError> {
+async fn duplicate_numbers(transaction: &mut sqlx::AnyConnection, primary_id: i64) -> Result<Vec<String>, ServiceError> {
     Ok(crate::storage::appeals::duplicate_numbers(transaction, primary_id).await?)
 }

@@ -215,7 +215,7 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
 /// Numbers and stores a prepared appeal inside the caller's transaction.
 pub async fn store(
     hub: &Hub,
-    transaction: &mut sqlx::Transaction<'static, sqlx::Any>,
+    transaction: &mut sqlx::AnyConnection,
     prepared: PreparedAppeal,
 ) -> Result<IntakeReceipt, ServiceError> {
     let local_date = hub.calendar.local_date(hub.clock.now());

@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod auth;
 pub mod intake;
+pub mod intake_writer;
 pub mod places;
 pub mod view;
 
@@ -80,6 +81,8 @@ pub struct Hub {
     pub calendar: Arc<WorkingCalendar>,
     pub places: Arc<RwLock<Arc<PlaceIndexes>>>,
     pub categories: Arc<RwLock<Arc<Vec<Category>>>>,
+    /// The group-commit writer for intake; `None` only inside the writer itself.
+    pub intake_writer: Option<intake_writer::IntakeWriter>,
 }
 
 impl Hub {
@@ -93,8 +96,11 @@ impl Hub {
             calendar: Arc::new(calendar),
             places: Arc::new(RwLock::new(Arc::new(PlaceIndexes::default()))),
             categories: Arc::new(RwLock::new(Arc::new(Vec::new()))),
+            intake_writer: None,
         };
         hub.reload_caches().await?;
+        let mut hub = hub;
+        hub.intake_writer = Some(intake_writer::IntakeWriter::start(hub.clone()));
         Ok(hub)
     }
 

@@ -1,7 +1,7 @@
 //! Appeals, their handlers and their hash-chained history.
 
 use sqlx::AssertSqlSafe;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row};
 
 use super::sql::SqlBuilder;
 use super::{Db, Result, StorageError};
@@ -211,13 +211,13 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRow> {
 }
 
 /// Takes the next number of the day, atomically on both databases.
-pub async fn next_daily_sequence(transaction: &mut Transaction<'static, Any>, day: &str) -> Result<i64> {
+pub async fn next_daily_sequence(transaction: &mut AnyConnection, day: &str) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO number_counters (day, last_value) VALUES ($1, 1) \
          ON CONFLICT (day) DO UPDATE SET last_value = number_counters.last_value + 1 RETURNING last_value",
     )
     .bind(day)
-    .fetch_one(&mut **transaction)
+    .fetch_one(&mut *transaction)
     .await?;
     Ok(row.try_get(0)?)
 }
@@ -225,7 +225,7 @@ pub async fn next_daily_sequence(transaction: &mut Transaction<'static, Any>, da
 /// Inserts a new appeal with its first event ("received") and returns its id.
 /// The record's `id`, `event_count`, `head_hash` and `version` are ignored and set here.
 pub async fn insert_appeal(
-    transaction: &mut Transaction<'static, Any>,
+    transaction: &mut AnyConnection,
     appeal: &AppealRecord,
     first_event: &NewEvent,
 ) -> Result<AppealRecord> {
@@ -236,6 +236,20 @@ pub async fn insert_appeal(
          contact_phone, received_ms, updated_ms, sign_due_ms, resolve_due_ms, next_deadline_ms, event_count, head_hash, version) VALUES (",
     );
     let reasons = serde_json::to_string(&appeal.triage_reasons).map_err(corrupt)?;
+    // The first event's hash depends only on the number and the event, so the row can be
+    // written with its chain head in one statement.
+    let first_hash = event_hash(
+        GENESIS_HASH,
+        &EventRecord {
+            appeal_number: &appeal.number,
+            seq: 1,
+            kind: &first_event.kind,
+            actor: &first_event.actor,
+            at_ms: first_event.at_ms,
+            reason: &first_event.reason,
+            payload_json: &first_event.payload_json,
+        },
+    );
     let values: Vec<super::sql::Value> = vec![
         appeal.number.clone().into(),
         appeal.secret_hash.clone().into(),
@@ -264,8 +278,8 @@ pub async fn insert_appeal(
         appeal.sign_due_ms.into(),
         appeal.resolve_due_ms.into(),
         appeal.next_deadline_ms.into(),
-        0_i64.into(),
-        GENESIS_HASH.into(),
+        1_i64.into(),
+        first_hash.clone().into(),
         0_i64.into(),
     ];
     for (index, value) in values.into_iter().enumerate() {
@@ -275,25 +289,19 @@ pub async fn insert_appeal(
         builder.bind(value);
     }
     builder.push(") RETURNING id");
-    let row = builder.query().fetch_one(&mut **transaction).await?;
+    let row = builder.query().fetch_one(&mut *transaction).await?;
     let mut stored = appeal.clone();
     stored.id = row.try_get(0)?;
-    stored.event_count = 0;
-    stored.head_hash = GENESIS_HASH.to_string();
     stored.version = 0;
-    append_event(transaction, &mut stored, first_event).await?;
-    sqlx::query("UPDATE appeals SET event_count = $1, head_hash = $2 WHERE id = $3")
-        .bind(stored.event_count)
-        .bind(&stored.head_hash)
-        .bind(stored.id)
-        .execute(&mut **transaction)
-        .await?;
+    insert_event_row(transaction, stored.id, 1, first_event, GENESIS_HASH, &first_hash).await?;
+    stored.event_count = 1;
+    stored.head_hash = first_hash;
     Ok(stored)
 }
 
 /// Appends one event to the appeal's chain and advances the record's head in memory.
 /// The caller persists the head with `update_appeal` (or `insert_appeal` does).
-pub async fn append_event(transaction: &mut Transaction<'static, Any>, appeal: &mut AppealRecord, event: &NewEvent) -> Result<()> {
+pub async fn append_event(transaction: &mut AnyConnection, appeal: &mut AppealRecord, event: &NewEvent) -> Result<()> {
     let seq = appeal.event_count + 1;
     let hash = event_hash(
         &appeal.head_hash,
@@ -307,11 +315,25 @@ pub async fn append_event(transaction: &mut Transaction<'static, Any>, appeal: &
             payload_json: &event.payload_json,
         },
     );
+    insert_event_row(transaction, appeal.id, seq, event, &appeal.head_hash, &hash).await?;
+    appeal.event_count = seq;
+    appeal.head_hash = hash;
+    Ok(())
+}
+
+async fn insert_event_row(
+    transaction: &mut AnyConnection,
+    appeal_id: i64,
+    seq: i64,
+    event: &NewEvent,
+    prev_hash: &str,
+    hash: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO appeal_events (appeal_id, seq, kind, actor, actor_user_id, actor_unit_id, at_ms, reason, payload, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(appeal.id)
+    .bind(appeal_id)
     .bind(seq)
     .bind(&event.kind)
     .bind(&event.actor)
@@ -320,18 +342,16 @@ pub async fn append_event(transaction: &mut Transaction<'static, Any>, appeal: &
     .bind(event.at_ms)
     .bind(&event.reason)
     .bind(&event.payload_json)
-    .bind(&appeal.head_hash)
-    .bind(&hash)
-    .execute(&mut **transaction)
+    .bind(prev_hash)
+    .bind(hash)
+    .execute(&mut *transaction)
     .await?;
-    appeal.event_count = seq;
-    appeal.head_hash = hash;
     Ok(())
 }
 
 /// Writes every mutable column of the appeal, if nobody else changed it since it was
 /// read (`version` must still match). Bumps the version in the record.
-pub async fn update_appeal(transaction: &mut Transaction<'static, Any>, appeal: &mut AppealRecord) -> Result<()> {
+pub async fn update_appeal(transaction: &mut AnyConnection, appeal: &mut AppealRecord) -> Result<()> {
     let (resolution, satisfaction) = match appeal.rating {
         Some(rating) => (Some(rating.resolution.as_str()), Some(rating.satisfaction.as_str())),
         None => (None, None),
@@ -379,7 +399,7 @@ pub async fn update_appeal(transaction: &mut Transaction<'static, Any>, appeal: 
         builder.push(column).push(" = ").bind(value);
     }
     builder.push(" WHERE id = ").bind(appeal.id).push(" AND version = ").bind(appeal.version);
-    let done = builder.query().execute(&mut **transaction).await?;
+    let done = builder.query().execute(&mut *transaction).await?;
     if done.rows_affected() != 1 {
         return Err(StorageError::Conflict(format!(
             "appeal {} was changed by someone else at the same moment; reload it and try again",
@@ -392,10 +412,10 @@ pub async fn update_appeal(transaction: &mut Transaction<'static, Any>, appeal: 
 
 /// Replaces the appeal's current handlers. Units that handled it before stay recorded
 /// as `former`, so a department keeps seeing what was once dispatched to it.
-pub async fn set_handlers(transaction: &mut Transaction<'static, Any>, appeal_id: i64, lead: Option<i64>, co: &[i64]) -> Result<()> {
+pub async fn set_handlers(transaction: &mut AnyConnection, appeal_id: i64, lead: Option<i64>, co: &[i64]) -> Result<()> {
     sqlx::query("UPDATE appeal_handlers SET role = 'former' WHERE appeal_id = $1")
         .bind(appeal_id)
-        .execute(&mut **transaction)
+        .execute(&mut *transaction)
         .await?;
     let current = lead.into_iter().map(|unit| (unit, "lead")).chain(co.iter().map(|unit| (*unit, "co")));
     for (unit_id, role) in current {
@@ -406,7 +426,7 @@ pub async fn set_handlers(transaction: &mut Transaction<'static, Any>, appeal_id
         .bind(appeal_id)
         .bind(unit_id)
         .bind(role)
-        .execute(&mut **transaction)
+        .execute(&mut *transaction)
         .await?;
     }
     Ok(())
@@ -421,21 +441,21 @@ async fn co_handlers<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E, app
 }
 
 /// Loads an appeal inside a write transaction (with its co-handlers).
-pub async fn load_for_update(transaction: &mut Transaction<'static, Any>, number: &str) -> Result<AppealRecord> {
+pub async fn load_for_update(transaction: &mut AnyConnection, number: &str) -> Result<AppealRecord> {
     let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE number = $1");
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(number)
-        .fetch_optional(&mut **transaction)
+        .fetch_optional(&mut *transaction)
         .await?
         .ok_or_else(|| StorageError::NotFound(format!("appeal {number}")))?;
     let mut appeal = appeal_from_row(&row)?;
-    appeal.co_unit_ids = co_handlers(&mut **transaction, appeal.id).await?;
+    appeal.co_unit_ids = co_handlers(&mut *transaction, appeal.id).await?;
     Ok(appeal)
 }
 
 /// Stores the response to an idempotent request, inside the request's transaction.
 pub async fn store_idempotent_response(
-    transaction: &mut Transaction<'static, Any>,
+    transaction: &mut AnyConnection,
     key: &str,
     request_hash: &str,
     status: u16,
@@ -448,7 +468,7 @@ pub async fn store_idempotent_response(
         .bind(i64::from(status))
         .bind(body)
         .bind(now_ms)
-        .execute(&mut **transaction)
+        .execute(&mut *transaction)
         .await?;
     Ok(())
 }
@@ -637,20 +657,20 @@ impl Db {
 }
 
 /// The payload of the newest event of a kind, inside a transaction.
-pub async fn last_event_payload(transaction: &mut Transaction<'static, Any>, appeal_id: i64, kind: &str) -> Result<Option<String>> {
+pub async fn last_event_payload(transaction: &mut AnyConnection, appeal_id: i64, kind: &str) -> Result<Option<String>> {
     let row = sqlx::query("SELECT payload FROM appeal_events WHERE appeal_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1")
         .bind(appeal_id)
         .bind(kind)
-        .fetch_optional(&mut **transaction)
+        .fetch_optional(&mut *transaction)
         .await?;
     Ok(row.map(|row| row.try_get(0)).transpose()?)
 }
 
 /// Numbers of the appeals merged into a primary, inside a transaction.
-pub async fn duplicate_numbers(transaction: &mut Transaction<'static, Any>, primary_id: i64) -> Result<Vec<String>> {
+pub async fn duplicate_numbers(transaction: &mut AnyConnection, primary_id: i64) -> Result<Vec<String>> {
     let rows = sqlx::query("SELECT number FROM appeals WHERE merged_into_id = $1 ORDER BY id")
         .bind(primary_id)
-        .fetch_all(&mut **transaction)
+        .fetch_all(&mut *transaction)
         .await?;
     rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }

@@ -1,6 +1,6 @@
 //! Meetings (板凳会, 圆桌会议, 议事会…) whose minutes produce appeals.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::Result;
 
@@ -15,7 +15,7 @@ pub struct NewMeeting<'a> {
     pub created_ms: i64,
 }
 
-pub async fn insert_meeting(transaction: &mut Transaction<'static, Any>, meeting: &NewMeeting<'_>) -> Result<i64> {
+pub async fn insert_meeting(transaction: &mut AnyConnection, meeting: &NewMeeting<'_>) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO meetings (kind, title, place, region_code, held_ms, minutes, recorded_by, created_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -28,7 +28,7 @@ pub async fn insert_meeting(transaction: &mut Transaction<'static, Any>, meeting
     .bind(meeting.minutes)
     .bind(meeting.recorded_by)
     .bind(meeting.created_ms)
-    .fetch_one(&mut **transaction)
+    .fetch_one(&mut *transaction)
     .await?;
     Ok(row.try_get(0)?)
 }

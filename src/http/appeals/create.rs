@@ -14,10 +14,10 @@ use crate::domain::contact::Contact;
 use crate::domain::geo::coords::{bd09_to_wgs84, gcj02_to_wgs84};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{parse_json, MaybeSignedIn};
-use crate::service::intake::{prepare, store, validate_text, NewAppeal};
+use crate::service::intake::{prepare, validate_text, NewAppeal};
+use crate::service::intake_writer::{IdempotencyRecord, IntakeOutcome};
 use crate::service::view::rfc3339;
-use crate::service::Hub;
-use crate::storage::appeals::store_idempotent_response;
+use crate::service::{Hub, ServiceError};
 
 /// The coordinate system of `lat`/`lng`. Chinese map apps use GCJ-02 or BD-09.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -191,25 +191,23 @@ pub async fn create_appeal(State(hub): State<Hub>, MaybeSignedIn(staff): MaybeSi
     let request: CreateAppealRequest = parse_json(&body)?;
     let input = parse_new_appeal(request, staff.is_some())?;
     let prepared = prepare(&hub, input, staff.as_ref()).await?;
-    let mut transaction = hub.db.begin_write().await?;
-    let receipt = store(&hub, &mut transaction, prepared).await?;
-    let response = receipt_body(&receipt.appeal, receipt.secret);
-    let text = serde_json::to_string(&response).map_err(|error| ApiError::from(crate::service::ServiceError::Internal(error.to_string())))?;
-    if let Some(scoped_key) = &scoped_key {
-        if let Err(error) = store_idempotent_response(&mut transaction, scoped_key, &request_hash, 201, &text, hub.clock.now_ms()).await {
-            drop(transaction);
-            if error.is_unique_violation() {
-                // A concurrent retry with the same key won; answer with its response.
-                if let Some(response) = stored_response(&hub, scoped_key, &request_hash).await? {
-                    return Ok(response);
-                }
-            }
-            return Err(error.into());
+    let idempotency = scoped_key.clone().map(|key| IdempotencyRecord { key, request_hash: request_hash.clone(), status: 201, render: render_receipt });
+    let writer = hub.intake_writer.clone().ok_or_else(|| ApiError::from(ServiceError::Internal("no intake writer".into())))?;
+    match writer.submit(prepared, idempotency).await? {
+        IntakeOutcome::Stored(receipt) => {
+            let text = render_receipt(&receipt.appeal, &receipt.secret);
+            Ok((StatusCode::CREATED, [("content-type", "application/json")], text).into_response())
         }
+        // A concurrent retry with the same key won; answer with its response.
+        IntakeOutcome::KeyTaken { key } => stored_response(&hub, &key, &request_hash)
+            .await?
+            .ok_or_else(|| ApiError::from(ServiceError::Internal("an idempotency key vanished".into()))),
     }
-    transaction.commit().await.map_err(crate::storage::StorageError::from)?;
-    tracing::info!(number = %receipt.appeal.number, channel = %receipt.appeal.channel, tier = %receipt.appeal.tier, "appeal received");
-    Ok((StatusCode::CREATED, [("content-type", "application/json")], text).into_response())
+}
+
+/// The receipt as JSON text, as returned and as stored for idempotent replays.
+fn render_receipt(appeal: &crate::storage::appeals::AppealRecord, secret: &str) -> String {
+    serde_json::to_string(&receipt_body(appeal, secret.to_string())).unwrap_or_else(|_| "{}".to_string())
 }
 
 async fn stored_response(hub: &Hub, scoped_key: &str, request_hash: &str) -> ApiResult<Option<Response>> {

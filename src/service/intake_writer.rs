@@ -1,0 +1,149 @@
+//! Group commit for intake: one writer task per node stores appeals in batches.
+//!
+//! An acknowledged appeal must survive a power cut, so every commit is durable (SQLite
+//! runs WAL with `synchronous=FULL`). A durable commit costs an fsync; doing one per
+//! appeal would cap intake at the disk's fsync rate. Instead, requests queue on a channel
+//! while a commit is in flight, and the next transaction takes all of them at once: each
+//! appeal in its own savepoint (one bad appeal does not fail its neighbours), one commit
+//! for the batch, and only then is anyone answered.
+
+use sqlx::Acquire;
+use tokio::sync::{mpsc, oneshot};
+
+use super::intake::{store, IntakeReceipt, PreparedAppeal};
+use super::{Hub, ServiceError};
+use crate::storage::appeals::{store_idempotent_response, AppealRecord};
+use crate::storage::StorageError;
+
+/// The largest number of appeals committed together.
+pub const MAX_BATCH: usize = 256;
+
+/// How an idempotent request is remembered with its appeal.
+pub struct IdempotencyRecord {
+    pub key: String,
+    pub request_hash: String,
+    pub status: u16,
+    /// Renders the response body stored with the key (and returned on a replay).
+    pub render: fn(&AppealRecord, &str) -> String,
+}
+
+/// What the writer answers.
+pub enum IntakeOutcome {
+    Stored(IntakeReceipt),
+    /// A concurrent request with the same idempotency key was stored first.
+    KeyTaken { key: String },
+}
+
+struct IntakeJob {
+    prepared: PreparedAppeal,
+    idempotency: Option<IdempotencyRecord>,
+    reply: oneshot::Sender<Result<IntakeOutcome, ServiceError>>,
+}
+
+/// The sending side, cheap to clone; held by the `Hub`.
+#[derive(Clone)]
+pub struct IntakeWriter {
+    sender: mpsc::Sender<IntakeJob>,
+}
+
+impl IntakeWriter {
+    /// Starts the writer task for a hub. The task ends when every sender is dropped.
+    pub fn start(hub: Hub) -> IntakeWriter {
+        let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run_writer(hub, receiver));
+        IntakeWriter { sender }
+    }
+
+    /// Stores one prepared appeal durably; returns once its batch has committed.
+    pub async fn submit(&self, prepared: PreparedAppeal, idempotency: Option<IdempotencyRecord>) -> Result<IntakeOutcome, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(IntakeJob { prepared, idempotency, reply })
+            .await
+            .map_err(|_| ServiceError::Internal("the intake writer has stopped".into()))?;
+        answer.await.map_err(|_| ServiceError::Internal("the intake writer dropped a request".into()))?
+    }
+}
+
+async fn run_writer(hub: Hub, mut receiver: mpsc::Receiver<IntakeJob>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        write_batch(&hub, batch).await;
+    }
+}
+
+async fn write_batch(hub: &Hub, batch: Vec<IntakeJob>) {
+    let mut transaction = match hub.db.begin_write().await {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            let message = error.to_string();
+            for job in batch {
+                let _ = job.reply.send(Err(ServiceError::Internal(message.clone())));
+            }
+            return;
+        }
+    };
+    let mut results: Vec<(oneshot::Sender<Result<IntakeOutcome, ServiceError>>, Result<IntakeOutcome, ServiceError>)> = Vec::with_capacity(batch.len());
+    for job in batch {
+        let outcome = store_one(hub, &mut transaction, job.prepared, job.idempotency).await;
+        results.push((job.reply, outcome));
+    }
+    let committed = transaction.commit().await;
+    let size = results.len();
+    match committed {
+        Ok(()) => {
+            for (reply, outcome) in results {
+                if let Ok(IntakeOutcome::Stored(receipt)) = &outcome {
+                    tracing::info!(number = %receipt.appeal.number, channel = %receipt.appeal.channel, tier = %receipt.appeal.tier, batch = size, "appeal received");
+                }
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(error) => {
+            let message = format!("the batch could not be committed: {error}");
+            for (reply, _) in results {
+                let _ = reply.send(Err(ServiceError::Internal(message.clone())));
+            }
+        }
+    }
+}
+
+async fn store_one(
+    hub: &Hub,
+    transaction: &mut sqlx::AnyConnection,
+    prepared: PreparedAppeal,
+    idempotency: Option<IdempotencyRecord>,
+) -> Result<IntakeOutcome, ServiceError> {
+    let mut savepoint = transaction.begin().await.map_err(StorageError::from)?;
+    let receipt = match store_in(hub, &mut savepoint, prepared).await {
+        Ok(receipt) => receipt,
+        Err(error) => {
+            let _ = savepoint.rollback().await;
+            return Err(error);
+        }
+    };
+    if let Some(record) = idempotency {
+        let body = (record.render)(&receipt.appeal, &receipt.secret);
+        let now = hub.clock.now_ms();
+        if let Err(error) = store_idempotent_response(&mut savepoint, &record.key, &record.request_hash, record.status, &body, now).await {
+            let _ = savepoint.rollback().await;
+            return if error.is_unique_violation() { Ok(IntakeOutcome::KeyTaken { key: record.key }) } else { Err(error.into()) };
+        }
+    }
+    savepoint.commit().await.map_err(StorageError::from)?;
+    Ok(IntakeOutcome::Stored(receipt))
+}
+
+async fn store_in(
+    hub: &Hub,
+    savepoint: &mut sqlx::AnyConnection,
+    prepared: PreparedAppeal,
+) -> Result<IntakeReceipt, ServiceError> {
+    store(hub, savepoint, prepared).await
+}
