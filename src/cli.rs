@@ -83,6 +83,11 @@ pub enum Command {
         #[command(subcommand)]
         action: CalendarCommand,
     },
+    /// Benchmarks and data generation (see docs/PERFORMANCE.md).
+    Bench {
+        #[command(subcommand)]
+        what: crate::bench::BenchCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +230,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             audit_verify(&db).await
         }
         Command::Calendar { action } => calendar(action).await,
+        Command::Bench { what } => crate::bench::run(what).await,
     }
 }
 

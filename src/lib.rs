@@ -4,6 +4,7 @@
 //! every SQL statement, `service` composes them into use cases, `http` serves them, and
 //! `cli` is the `minqing` binary's command line.
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod domain;

@@ -674,3 +674,41 @@ pub async fn duplicate_numbers(transaction: &mut AnyConnection, primary_id: i64)
         .await?;
     rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }
+
+impl Db {
+    /// The largest appeal id in use (0 when there is none).
+    pub async fn max_appeal_id(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM appeals").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The number counters of every day that has one.
+    pub async fn number_counters(&self) -> Result<std::collections::HashMap<String, i64>> {
+        let rows = sqlx::query("SELECT day, last_value FROM number_counters").fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+    }
+
+    /// Sets day counters after bulk seeding (which started from `number_counters`), and
+    /// moves PostgreSQL's identity sequence past ids given explicitly, so new appeals never
+    /// reuse a number or an id.
+    pub async fn store_seeded_counters(&self, counters: &std::collections::HashMap<String, i64>) -> Result<()> {
+        let mut transaction = self.begin_write().await?;
+        for (day, last) in counters {
+            sqlx::query(
+                "INSERT INTO number_counters (day, last_value) VALUES ($1, $2) \
+                 ON CONFLICT (day) DO UPDATE SET last_value = excluded.last_value",
+            )
+            .bind(day)
+            .bind(*last)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        if self.dialect == super::Dialect::Postgres {
+            sqlx::query("SELECT setval(pg_get_serial_sequence('appeals', 'id'), (SELECT COALESCE(MAX(id), 1) FROM appeals))")
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+}
