@@ -4,6 +4,7 @@
 pub mod appeals;
 pub mod error;
 pub mod extract;
+pub mod open311;
 pub mod openapi;
 pub mod places;
 pub mod session;
@@ -44,6 +45,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/openapi.json", get(openapi::openapi_json));
     Router::new()
         .nest("/api/v1", api)
+        .nest("/open311/v2", open311::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

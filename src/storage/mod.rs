@@ -8,6 +8,7 @@ pub mod appeals;
 pub mod audit;
 pub mod calendar;
 pub mod meetings;
+pub mod open311;
 pub mod people;
 pub mod places;
 pub mod schema;
