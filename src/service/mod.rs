@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod backup;
 pub mod intake;
 pub mod open311;
 pub mod places;

@@ -6,6 +6,7 @@
 
 pub mod appeals;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod meetings;
 pub mod open311;
