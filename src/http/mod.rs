@@ -29,6 +29,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub fn router(hub: Hub) -> Router {
     let api = Router::new()
         .route("/appeals", post(appeals::create::create_appeal).get(appeals::list::list_appeals))
+        .route("/appeals/export.csv", get(appeals::export::export_csv))
+        .route("/appeals/export.xlsx", get(appeals::export::export_xlsx))
         .route("/appeals/{number}", get(appeals::get::get_appeal))
         .route("/appeals/{number}/actions/{action}", post(appeals::act::act_on_appeal))
         .route("/meetings", post(appeals::meetings::record_meeting))

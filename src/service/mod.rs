@@ -11,6 +11,7 @@ pub mod intake;
 pub mod open311;
 pub mod places;
 pub mod view;
+pub mod xlsx;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
