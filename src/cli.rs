@@ -78,6 +78,24 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Write a consistent, checked snapshot of the embedded database (safe while serving).
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The backup file to write; it must not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the embedded database with a checked backup (the old one is kept beside it).
+    Restore {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The backup file.
+        file: PathBuf,
+        /// Restore even though a running server holds the database (restart it afterwards).
+        #[arg(long)]
+        force: bool,
+    },
     /// Working-time calendar: compute deadlines, import holidays.
     Calendar {
         #[command(subcommand)]
@@ -231,6 +249,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Calendar { action } => calendar(action).await,
         Command::Bench { what } => crate::bench::run(what).await,
+        Command::Backup { database, out } => crate::service::backup::run_backup(&database.url()?, &out).await,
+        Command::Restore { database, file, force } => crate::service::backup::run_restore(&database.url()?, &file, force).await,
     }
 }
 
@@ -290,6 +310,7 @@ async fn calendar(action: CalendarCommand) -> anyhow::Result<i32> {
 }
 
 async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool) -> anyhow::Result<i32> {
+    let _server_lock = crate::service::backup::hold_server_lock_for_url(&database.url()?)?;
     let hub = database.hub().await?;
     tracing::info!(database = %redact_url(&database.url()?), dialect = hub.db.dialect.name(), "database ready");
     if demo {

@@ -36,6 +36,9 @@ text_enum! {
         Reclassified = "reclassified",
         Urged = "urged",
         Escalated = "escalated",
+        /// A resident's or client's note added to an appeal (Open311 service request
+        /// updates); it changes no state.
+        Supplemented = "supplemented",
     }
 }
 
@@ -63,7 +66,7 @@ impl EventKind {
             EventKind::Reclassified => "reclassify",
             EventKind::Urged => "urge",
             EventKind::Escalated => "escalate",
-            EventKind::Received | EventKind::DuplicateAttached | EventKind::PrimaryResolved => "none",
+            EventKind::Received | EventKind::DuplicateAttached | EventKind::PrimaryResolved | EventKind::Supplemented => "none",
         }
     }
 
@@ -92,6 +95,7 @@ impl EventKind {
             EventKind::Reclassified => "修改分类",
             EventKind::Urged => "催办",
             EventKind::Escalated => "升级",
+            EventKind::Supplemented => "群众补充",
         }
     }
 

@@ -65,6 +65,12 @@ const CATEGORY_WORDS: &[(&str, &[&str])] = &[
     ("1402", &["建议"]),
 ];
 
+/// The keywords that point at a category (empty when it has none); Open311 publishes
+/// them as the service's `keywords`.
+pub fn category_keywords(code: &str) -> &'static [&'static str] {
+    CATEGORY_WORDS.iter().find(|(category, _)| *category == code).map(|(_, words)| *words).unwrap_or(&[])
+}
+
 /// A suggestion with its confidence and the words that decided it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct TriageSuggestion {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod appeals;
 pub mod error;
 pub mod extract;
+pub mod open311;
 pub mod openapi;
 pub mod places;
 pub mod session;
@@ -32,6 +33,8 @@ pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 pub fn router(hub: Hub) -> Router {
     let api = Router::new()
         .route("/appeals", post(appeals::create::create_appeal).get(appeals::list::list_appeals))
+        .route("/appeals/export.csv", get(appeals::export::export_csv))
+        .route("/appeals/export.xlsx", get(appeals::export::export_xlsx))
         .route("/appeals/{number}", get(appeals::get::get_appeal))
         .route("/appeals/{number}/actions/{action}", post(appeals::act::act_on_appeal))
         .route("/meetings", post(appeals::meetings::record_meeting))
@@ -52,6 +55,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/openapi.json", get(openapi::openapi_json));
     Router::new()
         .nest("/api/v1", api)
+        .nest("/open311/v2", open311::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

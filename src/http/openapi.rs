@@ -21,6 +21,8 @@ impl Modify for BearerAuth {
     paths(
         appeals::create::create_appeal,
         appeals::list::list_appeals,
+        appeals::export::export_csv,
+        appeals::export::export_xlsx,
         appeals::get::get_appeal,
         appeals::act::act_on_appeal,
         appeals::meetings::record_meeting,

@@ -6,10 +6,13 @@
 
 pub mod actions;
 pub mod auth;
+pub mod backup;
 pub mod intake;
 pub mod intake_writer;
+pub mod open311;
 pub mod places;
 pub mod view;
+pub mod xlsx;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};

@@ -123,7 +123,7 @@ pub struct AppealCursor {
     pub id: i64,
 }
 
-const APPEAL_COLUMNS: &str = "id, number, secret_hash, text, channel, lat, lng, address, region_code, grid_id, category_code, \
+pub(crate) const APPEAL_COLUMNS: &str = "id, number, secret_hash, text, channel, lat, lng, address, region_code, grid_id, category_code, \
     triage, tier, urgent, triage_confidence, triage_reasons, needs_triage, status, owner_unit_id, lead_unit_id, \
     extension_pending, paused, paused_ms, rating_resolution, rating_satisfaction, reopen_count, return_count, urge_count, \
     merged_into_id, meeting_id, contact_name, contact_phone, received_ms, updated_ms, dispatched_ms, signed_ms, resolved_ms, \
@@ -133,7 +133,7 @@ fn corrupt(error: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(error.to_string())
 }
 
-fn appeal_from_row(row: &sqlx::any::AnyRow) -> Result<AppealRecord> {
+pub(crate) fn appeal_from_row(row: &sqlx::any::AnyRow) -> Result<AppealRecord> {
     let text = |column: &str| -> Result<String> { Ok(row.try_get::<String, _>(column)?) };
     let flag = |column: &str| -> Result<bool> { Ok(row.try_get::<i64, _>(column)? != 0) };
     let rating = match (
@@ -195,7 +195,7 @@ fn appeal_from_row(row: &sqlx::any::AnyRow) -> Result<AppealRecord> {
     })
 }
 
-fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRow> {
+pub(crate) fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRow> {
     Ok(EventRow {
         seq: row.try_get("seq")?,
         kind: row.try_get("kind")?,

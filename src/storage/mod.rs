@@ -6,8 +6,10 @@
 
 pub mod appeals;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod meetings;
+pub mod open311;
 pub mod people;
 pub mod places;
 pub mod schema;

@@ -70,6 +70,32 @@ fn parse_cursor(text: &str) -> ApiResult<AppealCursor> {
     security(("bearer" = []))
 )]
 pub async fn list_appeals(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<ListQuery>) -> ApiResult<Json<AppealPage>> {
+    let now = hub.clock.now_ms();
+    let (filter, order) = filter_from_query(&query, &staff, now)?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("limit", "limit must be between 1 and 200"));
+    }
+    let cursor = query.cursor.as_deref().filter(|text| !text.is_empty()).map(parse_cursor).transpose()?;
+    let scope = staff.scope();
+    let mut records = hub.db.list_appeals(Some(&scope), &filter, order, cursor, limit + 1).await?;
+    let more = records.len() as i64 > limit;
+    records.truncate(limit as usize);
+    let next_cursor = if more { records.last().map(|last| cursor_after(last, order)) } else { None };
+    let items = records.iter().map(|record| appeal_view(record, &staff, now, None)).collect();
+    Ok(Json(AppealPage { items, next_cursor }))
+}
+
+/// The cursor that continues a list after this record.
+pub fn cursor_after(last: &crate::storage::appeals::AppealRecord, order: AppealOrder) -> String {
+    match order {
+        AppealOrder::Deadline => format!("{}.{}", last.next_deadline_ms, last.id),
+        AppealOrder::Newest => format!("{}.{}", last.received_ms, last.id),
+    }
+}
+
+/// The filters and order of a list query; shared by the list and its exports.
+pub fn filter_from_query(query: &ListQuery, staff: &crate::domain::access::Staff, now: i64) -> ApiResult<(AppealFilter, AppealOrder)> {
     let mut filter = AppealFilter::default();
     if let Some(statuses) = &query.status {
         for part in statuses.split(',').map(str::trim).filter(|part| !part.is_empty()) {
@@ -98,7 +124,6 @@ pub async fn list_appeals(State(hub): State<Hub>, SignedIn(staff): SignedIn, Api
         Some("mine") => filter.queue_of_unit = Some(staff.unit.id),
         Some(other) => return Err(ApiError::invalid("queue", format!("queue `{other}` is not `mine` or `all`"))),
     }
-    let now = hub.clock.now_ms();
     if query.overdue == Some(true) {
         filter.due_before_ms = Some(now);
     }
@@ -107,23 +132,5 @@ pub async fn list_appeals(State(hub): State<Hub>, SignedIn(staff): SignedIn, Api
         Some("newest") => AppealOrder::Newest,
         Some(other) => return Err(ApiError::invalid("sort", format!("sort `{other}` is not `deadline` or `newest`"))),
     };
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit must be between 1 and 200"));
-    }
-    let cursor = query.cursor.as_deref().filter(|text| !text.is_empty()).map(parse_cursor).transpose()?;
-    let scope = staff.scope();
-    let mut records = hub.db.list_appeals(Some(&scope), &filter, order, cursor, limit + 1).await?;
-    let more = records.len() as i64 > limit;
-    records.truncate(limit as usize);
-    let next_cursor = if more {
-        records.last().map(|last| match order {
-            AppealOrder::Deadline => format!("{}.{}", last.next_deadline_ms, last.id),
-            AppealOrder::Newest => format!("{}.{}", last.received_ms, last.id),
-        })
-    } else {
-        None
-    };
-    let items = records.iter().map(|record| appeal_view(record, &staff, now, None)).collect();
-    Ok(Json(AppealPage { items, next_cursor }))
+    Ok((filter, order))
 }
