@@ -13,6 +13,7 @@ pub mod contact;
 pub mod deadline;
 pub mod geo;
 pub mod history;
+pub mod metrics;
 pub mod ownership;
 pub mod region;
 pub mod taxonomy;

@@ -2,6 +2,7 @@
 //! parse input into domain types, call one service function, and shape the answer.
 
 pub mod appeals;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -41,6 +42,9 @@ pub fn router(hub: Hub) -> Router {
         .route("/units", get(places::list_units))
         .route("/auth/login", post(session::login))
         .route("/me", get(session::get_me))
+        .route("/dashboard/summary", get(dashboard::get_summary))
+        .route("/dashboard/units", get(dashboard::get_unit_ranking))
+        .route("/dashboard/grids", get(dashboard::get_grid_load))
         .route("/openapi.json", get(openapi::openapi_json));
     Router::new()
         .nest("/api/v1", api)

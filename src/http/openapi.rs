@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{appeals, places, session};
+use super::{appeals, dashboard, places, session};
 
 struct BearerAuth;
 
@@ -34,6 +34,9 @@ impl Modify for BearerAuth {
         places::list_units,
         session::login,
         session::get_me,
+        dashboard::get_summary,
+        dashboard::get_unit_ranking,
+        dashboard::get_grid_load,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -41,6 +44,7 @@ impl Modify for BearerAuth {
         (name = "public", description = "What residents use without an account"),
         (name = "places", description = "Regions, grids, units and categories"),
         (name = "session", description = "Signing in"),
+        (name = "dashboard", description = "Read-only aggregates for dashboards, JSON or CSV"),
     )
 )]
 pub struct ApiDoc;

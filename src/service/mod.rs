@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod auth;
 pub mod intake;
+pub mod metrics;
 pub mod places;
 pub mod view;
 

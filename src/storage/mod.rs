@@ -8,6 +8,7 @@ pub mod appeals;
 pub mod audit;
 pub mod calendar;
 pub mod meetings;
+pub mod metrics;
 pub mod people;
 pub mod places;
 pub mod schema;
