@@ -68,12 +68,15 @@
         MQ.say(MQ.t('follow.thanks'), 'ok');
       }, function (error) { MQ.say(MQ.t('err.generic') + error.message, 'error'); });
     });
-    var number = decodeURIComponent((location.hash || '').slice(1)).toUpperCase();
-    if (number) {
+    function fromHash() {
+      var number = decodeURIComponent((location.hash || '').slice(1)).toUpperCase();
+      if (!number) return;
       MQ.$('number').value = number;
       var secret = knownSecret(number);
       if (secret) { MQ.$('secret').value = secret; look(number, secret); }
     }
+    window.addEventListener('hashchange', fromHash);
+    fromHash();
     if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(function () { /* not essential */ });
   });
 })();
