@@ -21,7 +21,9 @@
 //!   a resolve deadline, the share resolved by it.
 //! - **Return rate (退单率)**: returns made by the unit in the period / dispatches to the
 //!   unit (as lead) in the period. Counted from the history, because a returned appeal
-//!   leaves the unit.
+//!   leaves the unit. An appeal dispatched late in one month and returned early in the
+//!   next counts in different months, so a unit with very few dispatches can show a rate
+//!   above 100 %; the counts are shown next to the rate for that reason.
 //! - **Reopen rate (重办率)**: of the cohort's resolved appeals, the share reopened at
 //!   least once.
 //! - **Mean handling time (平均办理时长)**: mean hours from receipt to resolution over

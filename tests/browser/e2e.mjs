@@ -18,7 +18,8 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const binary = process.env.MINQING_BIN || join(root, 'target', 'debug', 'minqing');
-const shots = process.env.MINQING_SCREENSHOTS || join(root, 'docs', 'screenshots');
+// Screenshots go to a temporary folder; set MINQING_SCREENSHOTS=docs/screenshots to refresh the README's.
+const shots = resolve(process.env.MINQING_SCREENSHOTS || join(tmpdir(), 'minqing-screenshots'));
 const axeSource = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const PASSWORD = 'minqing-demo';
 mkdirSync(shots, { recursive: true });
@@ -225,7 +226,7 @@ try {
   await shot(staff, 'map-desktop');
   await axe(staff, 'map');
   await staff.goto(base + '/staff/dashboard');
-  await staff.waitForSelector('#units-table tbody tr');
+  await staff.waitForSelector('#units-table tbody tr', { state: 'attached' });
   await staff.waitForSelector('#days-chart svg');
   await shot(staff, 'dashboard-desktop');
   await axe(staff, 'dashboard');
@@ -252,7 +253,7 @@ try {
   await staffPhone.waitForSelector('#list tbody tr');
   await shot(staffPhone, 'queue-phone');
   await staffPhone.goto(base + '/staff/dashboard');
-  await staffPhone.waitForSelector('#units-table tbody tr');
+  await staffPhone.waitForSelector('#units-table tbody tr', { state: 'attached' });
   await shot(staffPhone, 'dashboard-phone');
   await staffPhone.goto(base + '/staff/map');
   await staffPhone.waitForSelector('#grid-map svg path.grid');

@@ -153,7 +153,8 @@
           var entry = paths[id];
           if (entry.parent) return;
           var colour = fill(id, entry.feature);
-          if (colour) entry.path.setAttribute('fill', colour); else entry.path.removeAttribute('fill');
+          // A style, not the fill attribute: the stylesheet's fill would win over an attribute.
+          entry.path.style.fill = colour || '';
         });
       },
       setMarker: function (lng, lat) {
