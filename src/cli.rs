@@ -325,8 +325,15 @@ async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool) -> anyhow
 }
 
 /// Loads the demo county into an empty database and prints the demo users.
-async fn load_demo_if_empty(_hub: &Hub) -> anyhow::Result<()> {
-    // DEMO_HOOK: replaced once src/demo/seed.rs lands.
+async fn load_demo_if_empty(hub: &Hub) -> anyhow::Result<()> {
+    // DEMO_HOOK: wired by the web branch for its browser test; main's version wins on merge.
+    if crate::demo::seed::is_empty(hub).await {
+        let summary = crate::demo::seed::load_demo(hub).await.map_err(|error| anyhow::anyhow!("loading the demo failed: {error}"))?;
+        println!("demo loaded: {} grids, {} units, {} appeals; password {}", summary.grids, summary.units, summary.appeals, crate::demo::seed::DEMO_PASSWORD);
+        for user in &summary.users {
+            println!("demo user {} ({}, {})", user.username, user.role_zh, user.unit);
+        }
+    }
     Ok(())
 }
 

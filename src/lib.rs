@@ -11,3 +11,4 @@ pub mod domain;
 pub mod http;
 pub mod service;
 pub mod storage;
+pub mod web;

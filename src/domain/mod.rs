@@ -13,6 +13,7 @@ pub mod contact;
 pub mod deadline;
 pub mod geo;
 pub mod history;
+pub mod metrics;
 pub mod open311;
 pub mod ownership;
 pub mod region;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod appeals;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod open311;
@@ -52,11 +53,15 @@ pub fn router(hub: Hub) -> Router {
         .route("/admin/users", post(admin::create_user))
         .route("/admin/grids", post(admin::import_grids).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
         .route("/admin/grids/{id}/members", post(admin::assign_member))
+        .route("/dashboard/summary", get(dashboard::get_summary))
+        .route("/dashboard/units", get(dashboard::get_unit_ranking))
+        .route("/dashboard/grids", get(dashboard::get_grid_load))
         .route("/openapi.json", get(openapi::openapi_json));
     Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::router())
         .route("/healthz", get(healthz))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, appeals, places, session};
+use super::{admin, appeals, dashboard, places, session};
 
 struct BearerAuth;
 
@@ -40,6 +40,9 @@ impl Modify for BearerAuth {
         admin::create_user,
         admin::import_grids,
         admin::assign_member,
+        dashboard::get_summary,
+        dashboard::get_unit_ranking,
+        dashboard::get_grid_load,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -48,6 +51,7 @@ impl Modify for BearerAuth {
         (name = "places", description = "Regions, grids, units and categories"),
         (name = "session", description = "Signing in"),
         (name = "admin", description = "Administration of units, users and grids"),
+        (name = "dashboard", description = "Read-only aggregates for dashboards, JSON or CSV"),
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod backup;
 pub mod intake;
 pub mod intake_writer;
+pub mod metrics;
 pub mod open311;
 pub mod places;
 pub mod view;

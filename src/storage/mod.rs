@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backup;
 pub mod calendar;
 pub mod meetings;
+pub mod metrics;
 pub mod open311;
 pub mod people;
 pub mod places;

@@ -1,0 +1,423 @@
+//! The interface texts in Simplified Chinese (the default) and English.
+//!
+//! One table serves the page templates (`Texts::s`) and the scripts (`/i18n/zh.js`,
+//! `/i18n/en.js`, which set `window.MQ_TEXTS`). A key that is missing shows as itself,
+//! and a test checks that every key the templates and scripts use is in the table.
+
+/// An interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+}
+
+/// The texts of one language, for templates.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts(pub Lang);
+
+impl Texts {
+    /// The text for `key`, or the key itself when the table lacks it.
+    pub fn s<'a>(&self, key: &'a str) -> &'a str {
+        match TEXTS.iter().find(|(candidate, _, _)| *candidate == key) {
+            Some((_, zh, en)) => match self.0 {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            None => key,
+        }
+    }
+}
+
+/// The table as a script that sets `window.MQ_TEXTS`.
+pub fn dictionary_js(lang: Lang) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = TEXTS
+        .iter()
+        .map(|(key, zh, en)| (key.to_string(), serde_json::Value::String(if lang == Lang::Zh { zh } else { en }.to_string())))
+        .collect();
+    format!("window.MQ_TEXTS={};\n", serde_json::Value::Object(map))
+}
+
+/// (key, 中文, English).
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("app.name", "民情枢纽", "Minqing"),
+    ("app.noscript", "本页需要启用 JavaScript。", "This page needs JavaScript."),
+    ("app.footer", "民情枢纽 · 接诉即办 · 开源软件", "Minqing · the appeal hub · open source"),
+    ("nav.skip", "跳到正文", "Skip to content"),
+    ("nav.label", "主导航", "Main navigation"),
+    ("nav.sign_out", "退出登录", "Sign out"),
+    ("nav.other_lang", "English", "中文"),
+    // Pages.
+    ("portal", "我要反映", "Raise an appeal"),
+    ("follow", "查询进度", "Follow an appeal"),
+    ("login", "工作人员登录", "Staff sign-in"),
+    ("queue", "我的待办", "My queue"),
+    ("appeal", "诉求详情", "Appeal"),
+    ("intake", "来电与会议录入", "Calls and meeting minutes"),
+    ("map", "网格地图", "Grid map"),
+    ("dashboard", "数据看板", "Dashboard"),
+    ("report", "月度报表", "Monthly report"),
+    // Portal.
+    ("portal.lead", "有什么困难或建议？写下来，我们会转给负责的网格和单位，并在规定时限内答复。", "Tell us the problem or suggestion. We pass it to the grid and unit in charge and reply within the time limit."),
+    ("portal.text", "反映内容", "What is the problem?"),
+    ("portal.text_hint", "说清楚什么事、在哪里、从什么时候开始。", "Say what, where and since when."),
+    ("portal.place", "地点", "Place"),
+    ("portal.by_village", "选择村(社区)", "Choose a village"),
+    ("portal.by_map", "在地图上点选", "Pick on the map"),
+    ("portal.township", "乡镇(街道)", "Township"),
+    ("portal.village", "村(社区)", "Village or community"),
+    ("portal.choose", "请选择", "Choose"),
+    ("portal.map_hint", "点击地图上的位置；可用 + − 缩放。", "Tap the place on the map; zoom with + and −."),
+    ("portal.picked", "已选位置：", "Picked: "),
+    ("portal.picked_grid", "所属网格：", "Grid: "),
+    ("portal.address", "详细地址(选填)", "Address (optional)"),
+    ("portal.contact", "联系方式(选填)", "Contact (optional)"),
+    ("portal.contact_hint", "仅办理人员可见，用于回访；不会公开。", "Only the people handling it see this, to call you back. Never published."),
+    ("portal.name", "姓名", "Name"),
+    ("portal.phone", "电话", "Phone"),
+    ("portal.photo_later", "照片上传暂未开放，可在回访时向工作人员提供。", "Photo upload is not available yet; you can show photos at the follow-up call."),
+    ("portal.submit", "提交", "Submit"),
+    ("portal.receipt_title", "已收到您的诉求", "Your appeal was received"),
+    ("portal.receipt_number", "诉求编号：", "Number:"),
+    ("portal.receipt_secret", "查询码：", "Secret:"),
+    ("portal.receipt_keep", "请记下编号和查询码，凭它们查询进度和评价。本机也已保存。", "Write down the number and the secret: you need both to follow and rate it. This device keeps them too."),
+    ("portal.receipt_follow", "查看进度", "See its progress"),
+    ("portal.another", "再反映一件", "Raise another"),
+    ("portal.mine", "本机提交的诉求", "Appeals sent from this device"),
+    ("portal.mine_hint", "只保存在这台手机或电脑上。", "Kept only on this phone or computer."),
+    ("portal.mine_empty", "还没有。", "None yet."),
+    ("portal.queued", "网络不通，已保存在本机，联网后自动发送。", "No connection: saved on this device and sent automatically when the connection returns."),
+    ("portal.outbox", "待发送：", "Waiting to send: "),
+    ("portal.outbox_sent", "已自动发送保存在本机的诉求。", "The appeal saved on this device was sent."),
+    ("portal.sending", "正在提交…", "Sending…"),
+    ("portal.need_text", "请填写反映内容。", "Please describe the problem."),
+    ("portal.need_place", "请选择村(社区)、在地图上点选位置，或填写地址。", "Choose a village, pick a point on the map, or type an address."),
+    ("portal.failed", "提交未成功：", "Not sent: "),
+    ("portal.pending", "待发送", "waiting to send"),
+    // Follow.
+    ("follow.number", "诉求编号", "Appeal number"),
+    ("follow.secret", "查询码", "Secret"),
+    ("follow.look", "查询", "Look up"),
+    ("follow.received", "受理时间：", "Received:"),
+    ("follow.reply", "答复", "Reply"),
+    ("follow.history", "办理经过", "What happened"),
+    ("follow.rate", "请评价办理结果", "Rate the outcome"),
+    ("follow.resolution", "问题解决了吗？", "Was it resolved?"),
+    ("follow.satisfaction", "您满意吗？", "Are you satisfied?"),
+    ("follow.comment", "意见(选填)", "Comment (optional)"),
+    ("follow.send_rating", "提交评价", "Send rating"),
+    ("follow.rated", "您的评价：", "Your rating:"),
+    ("follow.thanks", "谢谢您的评价。", "Thank you for rating."),
+    ("follow.not_found", "没有找到：请核对编号和查询码。", "Not found: check the number and the secret."),
+    ("follow.merged", "此诉求已与同类诉求合并办理：", "Handled together with the same appeal:"),
+    ("resolution.resolved", "已解决", "Resolved"),
+    ("resolution.partly", "部分解决", "Partly"),
+    ("resolution.not_resolved", "未解决", "Not resolved"),
+    ("satisfaction.satisfied", "满意", "Satisfied"),
+    ("satisfaction.basically_satisfied", "基本满意", "Basically satisfied"),
+    ("satisfaction.dissatisfied", "不满意", "Dissatisfied"),
+    // Sign-in.
+    ("login.username", "用户名", "User name"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Sign in"),
+    ("login.hint", "登录状态只保存在本标签页，关闭即退出。", "You stay signed in only in this tab; closing it signs you out."),
+    ("login.failed", "登录失败：", "Sign-in failed: "),
+    // Queue.
+    ("queue.which", "范围", "Which"),
+    ("queue.mine", "本单位待办", "My unit's queue"),
+    ("queue.all", "辖区全部", "All in my area"),
+    ("queue.status", "状态", "Status"),
+    ("queue.open", "未办结", "Open"),
+    ("queue.any", "全部", "Any"),
+    ("queue.tier", "等级", "Tier"),
+    ("queue.category", "类别", "Category"),
+    ("queue.channel", "渠道", "Channel"),
+    ("queue.grid", "网格", "Grid"),
+    ("queue.from", "受理起", "Received from"),
+    ("queue.before", "受理止(不含)", "Received before"),
+    ("queue.sort", "排序", "Sort"),
+    ("queue.sort_deadline", "按时限(最急在前)", "By deadline (soonest first)"),
+    ("queue.sort_newest", "按受理时间(最新在前)", "Newest first"),
+    ("queue.overdue_only", "只看已超时", "Overdue only"),
+    ("queue.apply", "查询", "Apply"),
+    ("queue.col_deadline", "时限", "Due"),
+    ("queue.col_number", "编号", "Number"),
+    ("queue.col_text", "内容", "Text"),
+    ("queue.empty", "没有符合条件的诉求。", "Nothing matches."),
+    ("queue.more", "加载更多", "Load more"),
+    ("queue.overdue", "已超时", "overdue"),
+    ("queue.no_deadline", "无", "none"),
+    ("queue.signed_in_as", "当前用户：", "Signed in as "),
+    // Appeal page.
+    ("appeal.where", "位置", "Where"),
+    ("appeal.actions", "可办理操作", "What you can do"),
+    ("appeal.no_actions", "您当前不能对此诉求进行操作。", "There is nothing you can do on this appeal now."),
+    ("appeal.timeline", "全程记录", "Full history"),
+    ("appeal.do", "确定", "Confirm"),
+    ("appeal.cancel", "取消", "Cancel"),
+    ("appeal.done", "已办理：", "Done: "),
+    ("appeal.no_point", "没有坐标；按地址或村(社区)定位。", "No point; placed by address or village."),
+    ("appeal.contact", "联系人", "Contact"),
+    ("appeal.masked", "(已脱敏)", "(masked)"),
+    ("appeal.channel", "渠道", "Channel"),
+    ("appeal.category", "类别", "Category"),
+    ("appeal.triage", "三事分流", "Triage"),
+    ("appeal.region", "地区", "Region"),
+    ("appeal.grid", "网格", "Grid"),
+    ("appeal.address", "地址", "Address"),
+    ("appeal.received", "受理时间", "Received"),
+    ("appeal.deadline", "当前时限", "Next deadline"),
+    ("appeal.owner", "责任单位", "Owner"),
+    ("appeal.lead", "主办单位", "Lead unit"),
+    ("appeal.co", "协办单位", "Co-handlers"),
+    ("appeal.counts", "退单/重办/催办", "Returns/reopens/urges"),
+    ("appeal.rating", "评价", "Rating"),
+    ("appeal.urgent", "紧急", "urgent"),
+    ("appeal.needs_triage", "待人工研判", "needs triage"),
+    ("appeal.merged_into", "已并入", "Merged into"),
+    ("appeal.field.note", "说明", "Note"),
+    ("appeal.field.reason", "理由", "Reason"),
+    ("appeal.field.reply", "答复群众", "Reply to the resident"),
+    ("appeal.field.lead_unit_id", "主办单位", "Lead unit"),
+    ("appeal.field.co_unit_ids", "协办单位(可多选)", "Co-handlers (several allowed)"),
+    ("appeal.field.working_days", "延期工作日", "Extra working days"),
+    ("appeal.field.reached", "已联系上群众", "Resident reached"),
+    ("appeal.field.resolution", "解决情况", "Resolution"),
+    ("appeal.field.satisfaction", "满意度", "Satisfaction"),
+    ("appeal.field.comment", "意见", "Comment"),
+    ("appeal.field.primary_number", "合并到(主诉求编号)", "Merge into (primary number)"),
+    ("appeal.field.category_code", "类别", "Category"),
+    ("appeal.field.tier", "等级", "Tier"),
+    ("appeal.field.triage", "三事分流", "Triage"),
+    ("appeal.keep", "不变", "unchanged"),
+    // Intake.
+    ("intake.call", "来电登记", "Hotline call"),
+    ("intake.meeting", "会议纪要", "Meeting minutes"),
+    ("intake.suggest", "自动判断", "Suggest from the text"),
+    ("intake.save_call", "登记", "Record the call"),
+    ("intake.kind", "会议类型", "Kind of meeting"),
+    ("intake.title", "会议主题", "Title"),
+    ("intake.place", "会议地点", "Where it was held"),
+    ("intake.held", "召开时间", "When"),
+    ("intake.minutes", "纪要", "Minutes"),
+    ("intake.appeals", "会上收集的诉求", "Appeals raised at the meeting"),
+    ("intake.add_appeal", "增加一条诉求", "Add an appeal"),
+    ("intake.remove", "删除", "Remove"),
+    ("intake.save_meeting", "保存纪要与诉求", "Save minutes and appeals"),
+    ("intake.saved", "已登记", "Recorded"),
+    ("intake.appeal_n", "诉求", "Appeal"),
+    // Map.
+    ("map.area", "范围", "Area"),
+    ("map.colour_by", "着色", "Colour by"),
+    ("map.by_open", "未办结数量", "Open appeals"),
+    ("map.by_overdue", "超时占比", "Overdue share"),
+    ("map.click_grid", "点击网格查看网格人员和诉求。", "Click a grid to see its people and appeals."),
+    ("map.as_table", "以表格查看", "Show as a table"),
+    ("map.open", "未办结", "Open"),
+    ("map.overdue", "已超时", "Overdue"),
+    ("map.members", "网格人员", "People"),
+    ("map.appeals", "未办结诉求", "Open appeals"),
+    ("map.none", "无", "none"),
+    ("map.zoom_in", "放大", "Zoom in"),
+    ("map.zoom_out", "缩小", "Zoom out"),
+    ("map.reset", "复位", "Reset"),
+    ("map.label", "网格地图", "Map of grids"),
+    ("map.legend_low", "少", "few"),
+    ("map.legend_high", "多", "many"),
+    // Dashboard.
+    ("dash.month", "月份", "Month"),
+    ("dash.rates", "本月指标", "This month's rates"),
+    ("dash.rates_hint", "口径：按当月受理的诉求统计；响应率=按时签收占比；满意率含基本满意；无数据显示“—”。", "Counted over appeals received in the month; response = signed for in time; satisfaction counts basically satisfied; — means no data."),
+    ("dash.days", "每日受理与办结", "Received and resolved per day"),
+    ("dash.ranking", "单位月度排名", "Monthly ranking of units"),
+    ("dash.weights", "综合得分 = 响应率×{r} + 解决率×{s} + 满意率×{t}", "Score = response × {r} + resolution × {s} + satisfaction × {t}"),
+    ("dash.categories", "本月高频问题(每月一题候选)", "Top categories this month (topic-of-the-month candidates)"),
+    ("dash.as_table", "以表格查看", "Show as a table"),
+    ("dash.csv", "下载 CSV", "Download CSV"),
+    ("dash.received", "受理", "Received"),
+    ("dash.resolved", "办结", "Resolved"),
+    ("dash.rated", "已评价", "Rated"),
+    ("dash.response_rate", "响应率", "Response rate"),
+    ("dash.resolution_rate", "解决率", "Resolution rate"),
+    ("dash.satisfaction_rate", "满意率", "Satisfaction rate"),
+    ("dash.on_time_rate", "按时办结率", "On-time rate"),
+    ("dash.return_rate", "退单率", "Return rate"),
+    ("dash.reopen_rate", "重办率", "Reopen rate"),
+    ("dash.mean_handling_hours", "平均办理时长(小时)", "Mean handling time (hours)"),
+    ("dash.day", "日期", "Day"),
+    ("dash.rank", "名次", "Rank"),
+    ("dash.unit", "单位", "Unit"),
+    ("dash.score", "综合得分", "Score"),
+    ("dash.category", "类别", "Category"),
+    ("dash.count", "件数", "Count"),
+    ("dash.uncategorised", "未分类", "Uncategorised"),
+    // Report.
+    ("report.unit", "单位", "Unit"),
+    ("report.show", "生成", "Show"),
+    ("report.print", "打印 / 存为 PDF", "Print / save as PDF"),
+    ("report.title", "月度工作报表", "Monthly report"),
+    ("report.position", "排名", "Position"),
+    ("report.rank_of", "在 {n} 个单位中排第 {r} 名", "Rank {r} of {n} units"),
+    ("report.not_ranked", "本月没有该单位的诉求。", "No appeals for this unit this month."),
+    ("report.open_list", "本单位未办结诉求", "The unit's open appeals"),
+    ("report.open_only_own", "只能列出本单位自己的待办。", "Only your own unit's open appeals can be listed."),
+    ("report.generated", "生成时间：", "Generated:"),
+    ("report.metric", "指标", "Metric"),
+    ("report.value", "数值", "Value"),
+    // Errors and common words.
+    ("err.network", "网络不通，请稍后再试。", "No connection; try again later."),
+    ("err.session", "登录已过期，请重新登录。", "Your session ended; please sign in again."),
+    ("err.generic", "出错了：", "Something went wrong: "),
+    ("common.loading", "加载中…", "Loading…"),
+    ("common.yes", "是", "yes"),
+    ("common.no", "否", "no"),
+    ("common.dash", "—", "—"),
+    // Statuses.
+    ("status.received", "待受理", "Received"),
+    ("status.accepted", "已受理", "Accepted"),
+    ("status.rejected", "不予受理", "Rejected"),
+    ("status.dispatched", "已派单", "Dispatched"),
+    ("status.signed_for", "已签收", "Signed for"),
+    ("status.in_progress", "办理中", "In progress"),
+    ("status.returned", "已退单", "Returned"),
+    ("status.resolved", "已办结", "Resolved"),
+    ("status.followed_up", "已回访", "Followed up"),
+    ("status.rated", "已评价", "Rated"),
+    ("status.closed", "已归档", "Closed"),
+    ("status.merged", "已合并", "Merged"),
+    // Tiers.
+    ("tier.green", "绿色", "Green"),
+    ("tier.blue", "蓝色", "Blue"),
+    ("tier.yellow", "黄色", "Yellow"),
+    ("tier.red", "红色", "Red"),
+    // Triage.
+    ("triage.private", "私事", "Private"),
+    ("triage.small", "小事", "Small"),
+    ("triage.big", "大事", "Big"),
+    // Channels.
+    ("channel.hotline", "热线", "Hotline"),
+    ("channel.web", "网站", "Web"),
+    ("channel.mini_program", "小程序", "Mini-program"),
+    ("channel.grid_visit", "民情家访", "Grid visit"),
+    ("channel.meeting", "会议", "Meeting"),
+    ("channel.party_rep", "党代表", "Party representative"),
+    ("channel.open311", "Open311", "Open311"),
+    // Actions.
+    ("action.accept", "受理", "Accept"),
+    ("action.reject", "不予受理", "Reject"),
+    ("action.dispatch", "派单", "Dispatch"),
+    ("action.sign_for", "签收", "Sign for"),
+    ("action.record_progress", "记录进展", "Record progress"),
+    ("action.return", "退单", "Return"),
+    ("action.request_extension", "申请延期", "Ask for extension"),
+    ("action.grant_extension", "同意延期", "Grant extension"),
+    ("action.refuse_extension", "不同意延期", "Refuse extension"),
+    ("action.pause", "暂停计时", "Pause"),
+    ("action.resume", "恢复计时", "Resume"),
+    ("action.resolve", "办结并答复", "Resolve with reply"),
+    ("action.follow_up", "回访", "Follow up"),
+    ("action.rate", "记录评价", "Record rating"),
+    ("action.reopen", "重办", "Reopen"),
+    ("action.merge", "合并重复", "Merge duplicate"),
+    ("action.close", "归档", "Close"),
+    ("action.reclassify", "改类/调级", "Reclassify"),
+    ("action.urge", "催办", "Urge"),
+    ("action.escalate", "升级", "Escalate"),
+    // Events.
+    ("event.received", "登记", "Received"),
+    ("event.accepted", "受理", "Accepted"),
+    ("event.rejected", "不予受理", "Rejected"),
+    ("event.dispatched", "派单", "Dispatched"),
+    ("event.signed_for", "签收", "Signed for"),
+    ("event.progress", "办理进展", "Progress"),
+    ("event.returned", "退单", "Returned"),
+    ("event.extension_requested", "申请延期", "Extension requested"),
+    ("event.extension_granted", "同意延期", "Extension granted"),
+    ("event.extension_refused", "不同意延期", "Extension refused"),
+    ("event.paused", "暂停计时", "Paused"),
+    ("event.resumed", "恢复计时", "Resumed"),
+    ("event.resolved", "办结", "Resolved"),
+    ("event.followed_up", "回访", "Followed up"),
+    ("event.rated", "评价", "Rated"),
+    ("event.reopened", "重办", "Reopened"),
+    ("event.merged", "合并", "Merged"),
+    ("event.duplicate_attached", "并入重复诉求", "Duplicate attached"),
+    ("event.primary_resolved", "主诉求已办结", "Primary resolved"),
+    ("event.supplemented", "群众补充", "Resident added"),
+    ("event.closed", "归档", "Closed"),
+    ("event.reclassified", "改类/调级", "Reclassified"),
+    ("event.urged", "催办", "Urged"),
+    ("event.escalated", "升级", "Escalated"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key the templates and scripts use is in the table, once.
+    #[test]
+    fn every_used_key_is_translated_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, zh, en) in TEXTS {
+            assert!(seen.insert(*key), "duplicate key {key}");
+            assert!(!zh.is_empty() && !en.is_empty(), "empty text for {key}");
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        for folder in ["templates", "src/web/static"] {
+            for entry in std::fs::read_dir(dir.join(folder)).unwrap() {
+                let path = entry.unwrap().path();
+                sources.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap_or_default()));
+            }
+        }
+        let mut missing = Vec::new();
+        for (file, text) in &sources {
+            for marker in ["t.s(\"", "MQ.t('"] {
+                for (index, _) in text.match_indices(marker) {
+                    let rest = &text[index + marker.len()..];
+                    let key: String = rest.chars().take_while(|c| *c != '"' && *c != '\'').collect();
+                    // A key ending in '.' is a prefix completed at run time (`'status.' + status`);
+                    // the enum test below checks those.
+                    let known = if key.ends_with('.') { seen.iter().any(|candidate| candidate.starts_with(key.as_str())) } else { seen.contains(key.as_str()) };
+                    if !known && !key.is_empty() {
+                        missing.push(format!("{file}: {key}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys without texts: {missing:?}");
+    }
+
+    /// Every value the API sends that the scripts translate has a text.
+    #[test]
+    fn every_enum_value_has_a_text() {
+        use crate::domain::appeal::{AppealStatus, Channel, Resolution, Satisfaction, Tier, Triage};
+        use crate::domain::history::EventKind;
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(AppealStatus::ALL.iter().map(|value| format!("status.{}", value.as_str())));
+        keys.extend(Tier::ALL.iter().map(|value| format!("tier.{}", value.as_str())));
+        keys.extend(Triage::ALL.iter().map(|value| format!("triage.{}", value.as_str())));
+        keys.extend(Channel::ALL.iter().map(|value| format!("channel.{}", value.as_str())));
+        keys.extend(Resolution::ALL.iter().map(|value| format!("resolution.{}", value.as_str())));
+        keys.extend(Satisfaction::ALL.iter().map(|value| format!("satisfaction.{}", value.as_str())));
+        keys.extend(EventKind::ALL.iter().map(|value| format!("event.{}", value.as_str())));
+        keys.extend(crate::http::appeals::act::ACTION_NAMES.iter().map(|name| format!("action.{name}")));
+        let missing: Vec<&String> = keys.iter().filter(|key| !TEXTS.iter().any(|(candidate, _, _)| candidate == key)).collect();
+        assert!(missing.is_empty(), "values without texts: {missing:?}");
+    }
+}

@@ -1,0 +1,277 @@
+//! The web interface: server-rendered page shells (askama) in Simplified Chinese or
+//! English, and our own small JavaScript and CSS, embedded in the binary.
+//!
+//! Every page is a light shell; its script calls the JSON API (`/api/v1`). Staff sign in
+//! through `POST /api/v1/auth/login` and the token is kept in the tab's
+//! `sessionStorage`, sent as `Authorization: Bearer`. No cookie carries authority, so
+//! there is nothing for a cross-site request to ride on (no CSRF surface), the API stays
+//! the one way in, and closing the tab signs out. The price is that a script injected
+//! into the page could read the token; every page therefore carries a strict
+//! Content-Security-Policy (scripts only from this origin, no inline script) and the
+//! scripts build the DOM with `textContent`, never with HTML from data.
+//!
+//! The language is a plain preference cookie (`mq_lang`), not a credential.
+
+pub mod i18n;
+
+use std::sync::LazyLock;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::service::Hub;
+use i18n::{Lang, Texts};
+
+/// One embedded static file.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+macro_rules! asset {
+    ($name:literal, $type:literal) => {
+        Asset { name: $name, content_type: $type, bytes: include_bytes!(concat!("static/", $name)) }
+    };
+}
+
+const ASSETS: &[Asset] = &[
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("common.js", "text/javascript; charset=utf-8"),
+    asset!("svgmap.js", "text/javascript; charset=utf-8"),
+    asset!("portal.js", "text/javascript; charset=utf-8"),
+    asset!("follow.js", "text/javascript; charset=utf-8"),
+    asset!("login.js", "text/javascript; charset=utf-8"),
+    asset!("queue.js", "text/javascript; charset=utf-8"),
+    asset!("appeal.js", "text/javascript; charset=utf-8"),
+    asset!("intake.js", "text/javascript; charset=utf-8"),
+    asset!("map.js", "text/javascript; charset=utf-8"),
+    asset!("dashboard.js", "text/javascript; charset=utf-8"),
+    asset!("report.js", "text/javascript; charset=utf-8"),
+    asset!("icon.svg", "image/svg+xml"),
+];
+
+const SERVICE_WORKER: &[u8] = include_bytes!("static/sw.js");
+
+/// A short hash of every asset and the dictionary: changes whenever any of them does, so
+/// asset URLs carry it and may be cached for a year.
+pub static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
+    let mut hasher = Sha256::new();
+    for asset in ASSETS {
+        hasher.update(asset.name.as_bytes());
+        hasher.update(asset.bytes);
+    }
+    hasher.update(SERVICE_WORKER);
+    hasher.update(i18n::dictionary_js(Lang::Zh).as_bytes());
+    hasher.update(i18n::dictionary_js(Lang::En).as_bytes());
+    hex::encode(&hasher.finalize()[..6])
+});
+
+/// The security headers of every page.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The routes of the web interface, merged into the main router.
+pub fn routes() -> Router<Hub> {
+    Router::new()
+        .route("/", get(portal))
+        .route("/follow", get(follow))
+        .route("/staff", get(queue))
+        .route("/staff/login", get(login))
+        .route("/staff/appeals/{number}", get(appeal))
+        .route("/staff/intake", get(intake))
+        .route("/staff/map", get(map))
+        .route("/staff/dashboard", get(dashboard))
+        .route("/staff/report", get(report))
+        .route("/lang/{lang}", get(switch_language))
+        .route("/static/{name}", get(static_asset))
+        .route("/i18n/{file}", get(dictionary))
+        .route("/sw.js", get(service_worker))
+}
+
+/// The one page template: a shell whose `page` picks the body and the script.
+#[derive(Template)]
+#[template(path = "page.html")]
+struct Page {
+    t: Texts,
+    lang: &'static str,
+    other_lang: &'static str,
+    page: &'static str,
+    staff: bool,
+    version: &'static str,
+    county_code: String,
+    /// The path of this page, for the language switch to come back to.
+    here: String,
+    /// The appeal number on the appeal page.
+    number: String,
+}
+
+fn language(headers: &HeaderMap) -> Lang {
+    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|value| value.to_str().ok()).flat_map(|value| value.split(';'));
+    for cookie in cookies {
+        if let Some(("mq_lang", value)) = cookie.trim().split_once('=') {
+            return if value == "en" { Lang::En } else { Lang::Zh };
+        }
+    }
+    Lang::Zh
+}
+
+fn render(hub: &Hub, headers: &HeaderMap, page: &'static str, here: String, number: String) -> Response {
+    let lang = language(headers);
+    let shell = Page {
+        t: Texts(lang),
+        lang: lang.code(),
+        other_lang: lang.other().code(),
+        page,
+        staff: page != "portal" && page != "follow",
+        version: ASSET_VERSION.as_str(),
+        county_code: hub.config.county_code.clone(),
+        here,
+        number,
+    };
+    match shell.render() {
+        Ok(html) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+                (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+                (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, page, "a page template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+        }
+    }
+}
+
+async fn portal(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "portal", "/".into(), String::new())
+}
+
+async fn follow(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "follow", "/follow".into(), String::new())
+}
+
+async fn login(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "login", "/staff/login".into(), String::new())
+}
+
+async fn queue(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "queue", "/staff".into(), String::new())
+}
+
+async fn appeal(State(hub): State<Hub>, headers: HeaderMap, Path(number): Path<String>) -> Response {
+    match crate::domain::appeal::AppealNumber::parse(&number) {
+        Some(number) => {
+            let number = number.as_str().to_string();
+            render(&hub, &headers, "appeal", format!("/staff/appeals/{number}"), number)
+        }
+        None => (StatusCode::NOT_FOUND, "no such appeal number").into_response(),
+    }
+}
+
+async fn intake(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "intake", "/staff/intake".into(), String::new())
+}
+
+async fn map(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "map", "/staff/map".into(), String::new())
+}
+
+async fn dashboard(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "dashboard", "/staff/dashboard".into(), String::new())
+}
+
+async fn report(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "report", "/staff/report".into(), String::new())
+}
+
+#[derive(Deserialize)]
+struct SwitchQuery {
+    back: Option<String>,
+}
+
+/// Sets the language preference and goes back to the page (only paths on this site).
+async fn switch_language(Path(lang): Path<String>, Query(query): Query<SwitchQuery>) -> Response {
+    let lang = if lang == "en" { Lang::En } else { Lang::Zh };
+    let back = query
+        .back
+        .filter(|back| back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && back.len() < 300)
+        .unwrap_or_else(|| "/".into());
+    let cookie = format!("mq_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+    let mut response = Redirect::to(&back).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    v: Option<String>,
+}
+
+fn cache_control(version: Option<&str>) -> HeaderValue {
+    if version == Some(ASSET_VERSION.as_str()) {
+        HeaderValue::from_static("public, max-age=31536000, immutable")
+    } else {
+        HeaderValue::from_static("no-cache")
+    }
+}
+
+async fn static_asset(Path(name): Path<String>, Query(query): Query<VersionQuery>) -> Response {
+    match ASSETS.iter().find(|asset| asset.name == name) {
+        Some(asset) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+                (header::CACHE_CONTROL, cache_control(query.v.as_deref())),
+                (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            ],
+            asset.bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such file").into_response(),
+    }
+}
+
+/// The interface texts for the scripts, as `/i18n/zh.js` or `/i18n/en.js`.
+async fn dictionary(Path(file): Path<String>, Query(query): Query<VersionQuery>) -> Response {
+    let lang = match file.as_str() {
+        "zh.js" => Lang::Zh,
+        "en.js" => Lang::En,
+        _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, cache_control(query.v.as_deref())),
+        ],
+        i18n::dictionary_js(lang),
+    )
+        .into_response()
+}
+
+/// The service worker that keeps the portal usable without a connection. Served from the
+/// root so that its scope covers the portal; never cached long, so updates reach phones.
+async fn service_worker() -> Response {
+    let body = String::from_utf8_lossy(SERVICE_WORKER).replace("__VERSION__", ASSET_VERSION.as_str());
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}

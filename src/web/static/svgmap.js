@@ -1,0 +1,181 @@
+// Draws grids from our own GeoJSON as SVG: no tiles, no library. Equirectangular
+// projection scaled by cos(latitude), which is true enough at county size.
+// MQ.map.draw(container, featureCollection, options) returns a handle with
+// setFill(fn), setMarker(lng, lat) and select(id).
+'use strict';
+(function () {
+  var NS = 'http://www.w3.org/2000/svg';
+  var WIDTH = 1000;
+
+  function svgEl(tag, attrs) {
+    var node = document.createElementNS(NS, tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    return node;
+  }
+
+  function rings(geometry) {
+    if (!geometry) return [];
+    if (geometry.type === 'Polygon') return [geometry.coordinates];
+    if (geometry.type === 'MultiPolygon') return geometry.coordinates;
+    return [];
+  }
+
+  function bounds(features) {
+    var box = { minLng: 180, maxLng: -180, minLat: 90, maxLat: -90 };
+    features.forEach(function (feature) {
+      rings(feature.geometry).forEach(function (polygon) {
+        polygon.forEach(function (ring) {
+          ring.forEach(function (point) {
+            if (point[0] < box.minLng) box.minLng = point[0];
+            if (point[0] > box.maxLng) box.maxLng = point[0];
+            if (point[1] < box.minLat) box.minLat = point[1];
+            if (point[1] > box.maxLat) box.maxLat = point[1];
+          });
+        });
+      });
+    });
+    return box;
+  }
+
+  function draw(container, collection, options) {
+    options = options || {};
+    var features = (collection && collection.features) || [];
+    MQ.clear(container);
+    if (!features.length) {
+      container.appendChild(MQ.el('p', { class: 'hint', text: MQ.t('map.none') }));
+      return null;
+    }
+    var box = bounds(features);
+    if (options.extraPoint) {
+      box.minLng = Math.min(box.minLng, options.extraPoint[0]); box.maxLng = Math.max(box.maxLng, options.extraPoint[0]);
+      box.minLat = Math.min(box.minLat, options.extraPoint[1]); box.maxLat = Math.max(box.maxLat, options.extraPoint[1]);
+    }
+    var kx = Math.cos(((box.minLat + box.maxLat) / 2) * Math.PI / 180);
+    var spanX = Math.max((box.maxLng - box.minLng) * kx, 1e-6);
+    var scale = WIDTH / spanX;
+    var height = Math.max((box.maxLat - box.minLat) * scale, 50);
+    function project(lng, lat) { return [(lng - box.minLng) * kx * scale, (box.maxLat - lat) * scale]; }
+    function unproject(x, y) { return [x / scale / kx + box.minLng, box.maxLat - y / scale]; }
+
+    var view = { x: 0, y: 0, w: WIDTH, h: height };
+    var svg = svgEl('svg', { viewBox: '0 0 ' + WIDTH + ' ' + height, role: 'img', 'aria-label': options.label || MQ.t('map.label'), class: 'svgmap' });
+    var layer = svgEl('g', {});
+    svg.appendChild(layer);
+    var paths = {};
+    var ordered = features.slice().sort(function (a, b) {
+      return (a.properties && a.properties.parent_id ? 1 : 0) - (b.properties && b.properties.parent_id ? 1 : 0);
+    });
+    var strokeWidth = Math.max(WIDTH / 800, 0.5);
+    ordered.forEach(function (feature) {
+      var d = '';
+      rings(feature.geometry).forEach(function (polygon) {
+        polygon.forEach(function (ring) {
+          ring.forEach(function (point, index) {
+            var p = project(point[0], point[1]);
+            d += (index === 0 ? 'M' : 'L') + p[0].toFixed(1) + ' ' + p[1].toFixed(1);
+          });
+          d += 'Z';
+        });
+      });
+      var props = feature.properties || {};
+      var isParent = features.some(function (other) { return other.properties && other.properties.parent_id === props.id; });
+      var path = svgEl('path', { d: d, class: isParent ? 'grid parent' : 'grid', 'fill-rule': 'evenodd', 'stroke-width': isParent ? strokeWidth * 2 : strokeWidth });
+      var title = svgEl('title', {});
+      title.textContent = (props.name || props.id || '');
+      path.appendChild(title);
+      path.setAttribute('data-id', props.id || '');
+      layer.appendChild(path);
+      paths[props.id] = { path: path, feature: feature, parent: isParent };
+    });
+    var marker = svgEl('circle', { r: 8, class: 'marker', visibility: 'hidden' });
+    layer.appendChild(marker);
+
+    function applyView() { svg.setAttribute('viewBox', [view.x, view.y, view.w, view.h].map(function (n) { return n.toFixed(1); }).join(' ')); }
+    function zoom(factor, cx, cy) {
+      if (cx === undefined) { cx = view.x + view.w / 2; cy = view.y + view.h / 2; }
+      var w = Math.min(Math.max(view.w * factor, WIDTH / 40), WIDTH * 1.5);
+      var ratio = w / view.w;
+      view.x = cx - (cx - view.x) * ratio; view.y = cy - (cy - view.y) * ratio;
+      view.w = w; view.h = view.h * ratio;
+      applyView();
+      marker.setAttribute('r', 8 * view.w / WIDTH);
+    }
+    function svgPoint(event) {
+      var point = svg.createSVGPoint();
+      point.x = event.clientX; point.y = event.clientY;
+      var matrix = layer.getScreenCTM();
+      return matrix ? point.matrixTransform(matrix.inverse()) : { x: 0, y: 0 };
+    }
+
+    // Drag to pan; a press that hardly moves is a click.
+    var drag = null;
+    svg.addEventListener('pointerdown', function (event) {
+      drag = { x: event.clientX, y: event.clientY, vx: view.x, vy: view.y, moved: false };
+    });
+    svg.addEventListener('pointermove', function (event) {
+      if (!drag) return;
+      var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 6) drag.moved = true;
+      if (!drag.moved) return;
+      var rect = svg.getBoundingClientRect();
+      var unitsPerPixel = view.w / Math.max(rect.width, 1);
+      view.x = drag.vx - dx * unitsPerPixel; view.y = drag.vy - dy * unitsPerPixel;
+      applyView();
+    });
+    svg.addEventListener('pointerup', function (event) {
+      var wasDrag = drag && drag.moved;
+      drag = null;
+      if (wasDrag) return;
+      var p = svgPoint(event);
+      var lngLat = unproject(p.x, p.y);
+      var target = event.target && event.target.getAttribute ? event.target.getAttribute('data-id') : null;
+      if (options.onPoint) options.onPoint(lngLat[0], lngLat[1]);
+      if (options.onGrid && target) options.onGrid(target, paths[target].feature);
+    });
+    svg.addEventListener('pointerleave', function () { drag = null; });
+    svg.addEventListener('wheel', function (event) {
+      event.preventDefault();
+      var p = svgPoint(event);
+      zoom(event.deltaY > 0 ? 1.25 : 0.8, p.x, p.y);
+    }, { passive: false });
+
+    var controls = MQ.el('div', { class: 'map-controls' }, [
+      MQ.el('button', { type: 'button', 'aria-label': MQ.t('map.zoom_in'), text: '+', onclick: function () { zoom(0.6); } }),
+      MQ.el('button', { type: 'button', 'aria-label': MQ.t('map.zoom_out'), text: '−', onclick: function () { zoom(1 / 0.6); } }),
+      MQ.el('button', { type: 'button', 'aria-label': MQ.t('map.reset'), text: '⟲', onclick: function () { view = { x: 0, y: 0, w: WIDTH, h: height }; applyView(); marker.setAttribute('r', 8); } })
+    ]);
+    container.appendChild(svg);
+    container.appendChild(controls);
+
+    var handle = {
+      setFill: function (fill) {
+        Object.keys(paths).forEach(function (id) {
+          var entry = paths[id];
+          if (entry.parent) return;
+          var colour = fill(id, entry.feature);
+          // A style, not the fill attribute: the stylesheet's fill would win over an attribute.
+          entry.path.style.fill = colour || '';
+        });
+      },
+      setMarker: function (lng, lat) {
+        var p = project(lng, lat);
+        marker.setAttribute('cx', p[0]); marker.setAttribute('cy', p[1]);
+        marker.setAttribute('visibility', 'visible');
+      },
+      select: function (id) {
+        Object.keys(paths).forEach(function (other) { paths[other].path.classList.toggle('selected', other === id); });
+      },
+      focus: function (lng, lat, factor) {
+        var p = project(lng, lat);
+        view.w = WIDTH * factor; view.h = height * factor; view.x = p[0] - view.w / 2; view.y = p[1] - view.h / 2;
+        applyView();
+        marker.setAttribute('r', 8 * factor);
+      },
+      featureOf: function (id) { return paths[id] ? paths[id].feature : null; }
+    };
+    return handle;
+  }
+
+  window.MQ = window.MQ || {};
+  window.MQ.map = { draw: draw };
+})();

@@ -1,0 +1,271 @@
+// End-to-end test of the web interface in Debian's headless Chromium (playwright-core).
+//
+// Starts `minqing serve --demo` on a free port with a temporary data directory, then:
+// a resident submits an appeal on a phone (and one more while offline, whose first
+// answer is lost on the way back: it must still be taken in exactly once), follows it;
+// a county dispatcher accepts and dispatches it; the village organisation signs for it
+// and resolves it with a reply; the resident rates it; a leader opens the map, the
+// dashboard and the monthly report. Every page is checked with axe-core (no serious or
+// critical violations) and photographed into docs/screenshots/.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const binary = process.env.MINQING_BIN || join(root, 'target', 'debug', 'minqing');
+// Screenshots go to a temporary folder; set MINQING_SCREENSHOTS=docs/screenshots to refresh the README's.
+const shots = resolve(process.env.MINQING_SCREENSHOTS || join(tmpdir(), 'minqing-screenshots'));
+const axeSource = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+const PASSWORD = 'minqing-demo';
+mkdirSync(shots, { recursive: true });
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => done(port)); });
+    server.on('error', fail);
+  });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error('FAILED: ' + message);
+  console.log('ok - ' + message);
+}
+
+async function startServer() {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'minqing-browser-'));
+  const child = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const base = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) throw new Error('the server stopped:\n' + output);
+    try {
+      const response = await fetch(base + '/healthz');
+      if (response.ok && output.includes('listening')) return { base, child, dataDir };
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the server did not start:\n' + output);
+}
+
+async function axe(page, name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const violation of serious) {
+    console.log(`  axe ${name}: ${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  }
+  check(serious.length === 0, `${name} has no serious accessibility violations`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
+}
+
+async function signIn(page, base, username) {
+  await page.goto(base + '/staff/login');
+  await page.fill('#username', username);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(base + '/staff'), page.click('#login-form button[type=submit]')]);
+}
+
+async function act(page, action, fill) {
+  await page.click(`#d-action-buttons button[data-action="${action}"]`);
+  if (fill) await fill();
+  await page.evaluate(() => { const box = document.getElementById('status'); box.className = 'status'; box.textContent = ''; });
+  await page.click('#action-form button[type=submit]');
+  await page.waitForFunction((name) => document.getElementById('status').classList.contains('ok') || document.getElementById('status').classList.contains('error'), action);
+  const status = await page.textContent('#status');
+  check(await page.evaluate(() => document.getElementById('status').classList.contains('ok')), `action ${action} succeeded (${status.trim()})`);
+}
+
+const { base, child, dataDir } = await startServer();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+let failed = false;
+try {
+  // 1. A resident on a phone.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', bypassCSP: true });
+  const resident = await phone.newPage();
+  resident.on('pageerror', (error) => { console.log('page error: ' + error.message); failed = true; });
+  await resident.goto(base + '/');
+  await resident.waitForSelector('#township option:nth-child(2)', { state: 'attached' });
+  await shot(resident, 'portal-phone');
+  await axe(resident, 'portal');
+  const text = '猛种村二组路边的护栏被撞坏了，晚上过路很危险，请尽快修复。';
+  await resident.fill('#text', text);
+  await resident.selectOption('#township', { label: '迎政乡' }).catch(async () => {
+    const first = await resident.$eval('#township option:nth-child(2)', (o) => o.value);
+    await resident.selectOption('#township', first);
+  });
+  await resident.waitForSelector('#village:not([disabled])');
+  const village = await resident.$$eval('#village option', (options) => (options.find((o) => o.textContent.includes('猛种')) || options[1]).value);
+  await resident.selectOption('#village', village);
+  await resident.fill('#contact-name', '王大姐');
+  await resident.fill('#contact-phone', '13800001234');
+  await resident.click('#appeal-form button[type=submit]');
+  await resident.waitForSelector('#receipt:not([hidden])');
+  const number = (await resident.textContent('#receipt-number')).trim();
+  const secret = (await resident.textContent('#receipt-secret')).trim();
+  check(/^MQ-\d{8}-\d{6}$/.test(number), `the portal gives a number (${number}) and a secret`);
+  await shot(resident, 'portal-receipt-phone');
+
+  // 2. Offline: the submission waits on the device; the first answer is lost on the way
+  // back, the retry gets the same appeal back: taken in exactly once.
+  await resident.click('#another');
+  await resident.click('.tabs [data-place="map"]');
+  await resident.waitForSelector('#pick-map svg path');
+  const box = await resident.locator('#pick-map svg').boundingBox();
+  await resident.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await resident.waitForFunction(() => document.getElementById('picked').textContent.length > 0);
+  await shot(resident, 'portal-map-phone');
+  await resident.fill('#text', '离线时提交：村口的路灯坏了一个星期了。');
+  await phone.setOffline(true);
+  await resident.click('#appeal-form button[type=submit]');
+  await resident.waitForSelector('#outbox:not([hidden])');
+  check((await resident.evaluate(() => JSON.parse(localStorage.getItem('mq_outbox')).length)) === 1, 'offline, the appeal waits in the outbox on the device');
+  await shot(resident, 'portal-offline-phone');
+  let firstNumber = null;
+  let intercepted = 0;
+  await resident.route('**/api/v1/appeals', async (route) => {
+    intercepted += 1;
+    if (intercepted === 1) {
+      const response = await route.fetch();
+      firstNumber = (await response.json()).number;
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+  await phone.setOffline(false);
+  await resident.evaluate(() => window.dispatchEvent(new Event('online')));
+  await resident.waitForFunction(() => JSON.parse(localStorage.getItem('mq_outbox') || '[]').length === 0 && !document.getElementById('receipt').hidden, null, { timeout: 60000 }).catch(async () => {
+    // The first answer was lost; the page retries on its timer or the next online event.
+    await resident.evaluate(() => window.dispatchEvent(new Event('online')));
+    await resident.waitForFunction(() => JSON.parse(localStorage.getItem('mq_outbox') || '[]').length === 0, null, { timeout: 60000 });
+  });
+  await resident.waitForSelector('#receipt:not([hidden])');
+  const offlineNumber = (await resident.textContent('#receipt-number')).trim();
+  check(intercepted >= 2 && firstNumber === offlineNumber, `the retried submission came back as the same appeal ${offlineNumber} (sent ${intercepted} times, taken in once)`);
+  await resident.unroute('**/api/v1/appeals');
+
+  // 3. Follow by number (the secret comes from the device).
+  await resident.goto(base + '/follow#' + number);
+  await resident.waitForSelector('#result:not([hidden])');
+  check((await resident.textContent('#r-number')).trim() === number, 'the resident follows the appeal by number and secret');
+  await shot(resident, 'follow-phone');
+  await axe(resident, 'follow');
+
+  // 4. The county dispatcher accepts and dispatches it to the village organisation.
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', bypassCSP: true });
+  const staff = await desk.newPage();
+  staff.on('pageerror', (error) => { console.log('page error: ' + error.message); failed = true; });
+  await staff.goto(base + '/staff/login');
+  await axe(staff, 'login');
+  await signIn(staff, base, 'dispatcher');
+  await staff.waitForSelector('#list tbody tr');
+  await shot(staff, 'queue-desktop');
+  await axe(staff, 'queue');
+  await staff.goto(base + '/staff/appeals/' + number);
+  await staff.waitForSelector('#d-events li');
+  const actions = await staff.$$eval('#d-action-buttons button', (buttons) => buttons.map((b) => b.dataset.action));
+  console.log('  dispatcher may: ' + actions.join(', '));
+  if (actions.includes('accept')) await act(staff, 'accept');
+  await staff.waitForSelector('#d-action-buttons button[data-action="dispatch"]');
+  await act(staff, 'dispatch', async () => {
+    const lead = await staff.$$eval('#act-lead_unit_id option', (options) => options.find((o) => o.textContent.includes('猛种村')).value);
+    await staff.selectOption('#act-lead_unit_id', lead);
+  });
+  await shot(staff, 'appeal-desktop');
+  await axe(staff, 'appeal');
+
+  // 5. The village organisation signs for it and resolves it with a reply.
+  await staff.evaluate(() => sessionStorage.clear());
+  await signIn(staff, base, 'mengzhong');
+  await staff.goto(base + '/staff/appeals/' + number);
+  await staff.waitForSelector('#d-action-buttons button[data-action="sign_for"]');
+  const contact = await staff.textContent('#d-facts');
+  check(contact.includes('13800001234'), 'the lead unit sees the contact unmasked');
+  await act(staff, 'sign_for');
+  await staff.waitForSelector('#d-action-buttons button[data-action="resolve"]');
+  await act(staff, 'resolve', async () => { await staff.fill('#act-reply', '护栏已于今日修复，感谢您的反映。'); });
+  check((await staff.textContent('#d-status')).trim() === '已办结', 'the appeal is resolved');
+
+  // 6. The resident sees the reply and rates it.
+  await resident.goto(base + '/');
+  await resident.goto(base + '/follow#' + number);
+  await resident.waitForSelector('#rate-form:not([hidden])');
+  check((await resident.textContent('#r-reply')).includes('护栏已于今日修复'), 'the resident sees the reply');
+  await resident.check('input[name=resolution][value=resolved]');
+  await resident.check('input[name=satisfaction][value=satisfied]');
+  await resident.click('#rate-form button[type=submit]');
+  await resident.waitForSelector('#r-rating:not([hidden])');
+  check((await resident.textContent('#r-rating')).includes('满意'), 'the resident rated the appeal');
+  await shot(resident, 'follow-rated-phone');
+
+  // 7. A leader: map, dashboard, report; and the English switch.
+  await staff.evaluate(() => sessionStorage.clear());
+  await signIn(staff, base, 'leader');
+  await staff.goto(base + '/staff/map');
+  await staff.waitForSelector('#grid-map svg path.grid');
+  await staff.waitForSelector('#grid-table tbody tr', { state: 'attached' });
+  await staff.locator('#grid-map path.grid:not(.parent)').nth(3).click();
+  await staff.waitForSelector('#grid-panel h2');
+  await shot(staff, 'map-desktop');
+  await axe(staff, 'map');
+  await staff.goto(base + '/staff/dashboard');
+  await staff.waitForSelector('#units-table tbody tr', { state: 'attached' });
+  await staff.waitForSelector('#days-chart svg');
+  await shot(staff, 'dashboard-desktop');
+  await axe(staff, 'dashboard');
+  const [download] = await Promise.all([staff.waitForEvent('download'), staff.click('button.csv[data-csv="units"]')]);
+  const csvPath = await download.path();
+  check(readFileSync(csvPath, 'utf8').includes('rank,unit_id,unit_name'), 'the ranking downloads as CSV');
+  await staff.goto(base + '/staff/report');
+  await staff.waitForSelector('#report-body:not([hidden])');
+  await shot(staff, 'report-desktop');
+  await axe(staff, 'report');
+  await staff.goto(base + '/staff/intake');
+  await staff.waitForSelector('#c-township option:nth-child(2)', { state: 'attached' });
+  await axe(staff, 'intake');
+  await staff.click('a[href^="/lang/en"]');
+  await staff.waitForSelector('h1');
+  check((await staff.textContent('h1')).includes('Calls and meeting minutes'), 'the English switch works');
+
+  // 8. Phone views of staff pages.
+  const staffPhone = await phone.newPage();
+  await staffPhone.goto(base + '/staff/login');
+  await staffPhone.fill('#username', 'leader');
+  await staffPhone.fill('#password', PASSWORD);
+  await Promise.all([staffPhone.waitForURL(base + '/staff'), staffPhone.click('#login-form button[type=submit]')]);
+  await staffPhone.waitForSelector('#list tbody tr');
+  await shot(staffPhone, 'queue-phone');
+  await staffPhone.goto(base + '/staff/dashboard');
+  await staffPhone.waitForSelector('#units-table tbody tr', { state: 'attached' });
+  await shot(staffPhone, 'dashboard-phone');
+  await staffPhone.goto(base + '/staff/map');
+  await staffPhone.waitForSelector('#grid-map svg path.grid');
+  await shot(staffPhone, 'map-phone');
+  check(!failed, 'no page raised a script error');
+} catch (error) {
+  console.error(error);
+  failed = true;
+} finally {
+  await browser.close();
+  child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
+if (failed) { console.error('browser tests FAILED'); process.exit(1); }
+console.log('browser tests passed');
