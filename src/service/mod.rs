@@ -7,7 +7,12 @@
 pub mod actions;
 pub mod auth;
 pub mod intake;
+pub mod jobs;
+pub mod notifications;
 pub mod places;
+pub mod policies;
+pub mod supervision;
+pub mod sweep;
 pub mod view;
 
 use std::sync::atomic::{AtomicI64, Ordering};

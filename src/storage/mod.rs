@@ -7,11 +7,15 @@
 pub mod appeals;
 pub mod audit;
 pub mod calendar;
+pub mod jobs;
 pub mod meetings;
+pub mod notifications;
 pub mod people;
 pub mod places;
+pub mod policies;
 pub mod schema;
 pub mod sql;
+pub mod supervision;
 
 use std::str::FromStr;
 use std::time::Duration;
