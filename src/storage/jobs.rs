@@ -187,10 +187,11 @@ impl Db {
             .collect()
     }
 
-    /// Appeals whose warning instant has passed (through the `warn_ms` index).
+    /// Appeals whose warning instant has passed but whose deadline has not (through the
+    /// `warn_ms` index; past the deadline the escalation speaks instead).
     pub async fn appeals_to_warn(&self, now_ms: i64, limit: i64) -> Result<Vec<DueAppeal>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.warn_ms, a.next_deadline_ms FROM appeals a WHERE a.warn_ms <= $1 \
+            "SELECT a.id, a.warn_ms, a.next_deadline_ms FROM appeals a WHERE a.warn_ms <= $1 AND a.next_deadline_ms > $1 \
              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'warn' AND j.appeal_id = a.id AND j.due_ms = a.next_deadline_ms) \
              ORDER BY a.warn_ms, a.id LIMIT $2",
         )
