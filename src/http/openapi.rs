@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{appeals, places, session};
+use super::{appeals, notifications, places, policies, session, supervision};
 
 struct BearerAuth;
 
@@ -34,6 +34,22 @@ impl Modify for BearerAuth {
         places::list_units,
         session::login,
         session::get_me,
+        policies::get_current_policy,
+        policies::list_policies,
+        policies::get_policy,
+        policies::put_policy,
+        notifications::list_notifications,
+        notifications::unread_count,
+        notifications::mark_read,
+        notifications::list_templates,
+        notifications::put_template,
+        notifications::list_deliveries,
+        supervision::issue_notice,
+        supervision::list_notices,
+        supervision::key_list,
+        supervision::list_urges,
+        supervision::list_reminders,
+        supervision::list_jobs,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -41,6 +57,9 @@ impl Modify for BearerAuth {
         (name = "public", description = "What residents use without an account"),
         (name = "places", description = "Regions, grids, units and categories"),
         (name = "session", description = "Signing in"),
+        (name = "policies", description = "Deadline policies, versioned"),
+        (name = "notifications", description = "The in-app inbox, templates and deliveries"),
+        (name = "supervision", description = "Supervision notices, the key list, urges, reminders and jobs"),
     )
 )]
 pub struct ApiDoc;
