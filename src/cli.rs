@@ -47,6 +47,15 @@ pub struct ClockArgs {
     /// log for now (comma-separated, e.g. `sms,wechat`), until a gateway is plugged in.
     #[arg(long, env = "MINQING_NOTIFY_LOG_CHANNELS", default_value = "")]
     pub notify_log_channels: String,
+    /// POST every notification, signed, to this `http://` URL (channel `webhook`).
+    #[arg(long, env = "MINQING_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// Send SMS through the county's gateway at this `http://` URL (channel `sms`).
+    #[arg(long, env = "MINQING_SMS_WEBHOOK_URL")]
+    pub sms_webhook_url: Option<String>,
+    /// The shared secret webhooks are signed with (HMAC-SHA256).
+    #[arg(long, env = "MINQING_WEBHOOK_SECRET", hide_env_values = true, default_value = "")]
+    pub webhook_secret: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +318,15 @@ async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool, clock: Cl
     }
     for channel in clock.notify_log_channels.split(',').map(str::trim).filter(|channel| !channel.is_empty()) {
         crate::service::notifications::register_sender(std::sync::Arc::new(crate::service::notifications::LoggingSender { channel: channel.to_string() }));
+    }
+    for (channel, url) in [("webhook", &clock.webhook_url), ("sms", &clock.sms_webhook_url)] {
+        if let Some(url) = url {
+            if clock.webhook_secret.is_empty() {
+                anyhow::bail!("set MINQING_WEBHOOK_SECRET so the {channel} webhook can be signed");
+            }
+            let sender = crate::service::webhook::WebhookSender::new(channel, url, clock.webhook_secret.as_bytes()).map_err(|error| anyhow::anyhow!(error))?;
+            crate::service::notifications::register_sender(std::sync::Arc::new(sender));
+        }
     }
     tracing::info!(database = %redact_url(&database.url()?), dialect = hub.db.dialect.name(), "database ready");
     if demo {

@@ -14,6 +14,7 @@ pub mod policies;
 pub mod supervision;
 pub mod sweep;
 pub mod view;
+pub mod webhook;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
