@@ -79,6 +79,7 @@ async fn deadline_story_on_every_backend() {
         eprintln!("deadline story on {}", test_db.label);
         let county = county(test_db.db.clone()).await;
         holidays_extensions_and_pauses_move_deadlines(&county).await;
+        spring_festival_and_its_make_up_day(&county).await;
         left_alone_an_appeal_climbs_the_ladder(&county).await;
         a_policy_edit_keeps_history(&county).await;
         lagging_units_get_a_reminder_notice(&county).await;
@@ -126,6 +127,38 @@ async fn holidays_extensions_and_pauses_move_deadlines(county: &County) {
     }
     run(county, &number, "housing", Command::Resolve { reply: "已更换灯具".into() }).await;
     assert!(!event_kinds(county, &resumed).await.iter().any(|kind| kind == "escalated"));
+}
+
+async fn spring_festival_and_its_make_up_day(county: &County) {
+    // Dispatched on Friday 13 February 2026; Saturday 14 February is a make-up working day,
+    // 15–23 February are the Spring Festival holiday.
+    set_clock(county, at("2026-02-13T10:00:00+08:00"));
+    let appeal = submit(&county.hub, lamp_appeal("春节前路灯不亮"), None).await.expect("submit").appeal;
+    let number = appeal.number.clone();
+    run(county, &number, "yanru", Command::Accept { note: None }).await;
+    let dispatched = run(county, &number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
+    assert_eq!(rfc3339(dispatched.sign_due_ms.expect("due")), "2026-02-13T15:30:00+08:00");
+    assert_eq!(rfc3339(dispatched.resolve_due_ms.expect("due")), "2026-02-25T10:00:00+08:00");
+
+    // Not signed for by 15:30: yellow, with a fresh 4 working hours that run into the
+    // make-up Saturday.
+    set_clock(county, at("2026-02-13T16:00:00+08:00"));
+    tick(county).await;
+    let yellow = reload(county, &number).await;
+    assert_eq!((yellow.tier, yellow.owner_unit_id), (Tier::Yellow, Some(county.huilong)));
+    assert_eq!(rfc3339(yellow.next_deadline_ms), "2026-02-14T11:30:00+08:00");
+
+    // Missed again on the make-up day; during the holiday the fresh deadline waits for
+    // the first working day after it.
+    set_clock(county, at("2026-02-20T10:00:00+08:00"));
+    tick(county).await;
+    let red = reload(county, &number).await;
+    assert_eq!((red.tier, red.owner_unit_id), (Tier::Red, Some(county.centre)));
+    assert_eq!(rfc3339(red.next_deadline_ms), "2026-02-24T14:30:00+08:00");
+    let quiet = tick(county).await;
+    assert!(quiet.sweep.is_idle() && quiet.jobs_run == 0, "{quiet:?}");
+    run(county, &number, "housing", Command::SignFor).await;
+    run(county, &number, "housing", Command::Resolve { reply: "已修复".into() }).await;
 }
 
 async fn left_alone_an_appeal_climbs_the_ladder(county: &County) {
