@@ -33,6 +33,31 @@ pub struct DatabaseArgs {
     pub county: String,
 }
 
+/// The hub's clock: business hours, the scheduler that sweeps deadlines, delivery channels.
+#[derive(Debug, Args, Clone)]
+pub struct ClockArgs {
+    /// Business hours that count as working time, e.g. `09:00-12:00,13:30-17:30` (the default).
+    #[arg(long, env = "MINQING_BUSINESS_HOURS")]
+    pub business_hours: Option<String>,
+    /// Seconds between two sweeps of due deadlines and runs of queued jobs; 0 turns the
+    /// scheduler off on this node (another node may run it).
+    #[arg(long, env = "MINQING_SWEEP_INTERVAL_SECS", default_value_t = 60)]
+    pub sweep_interval_secs: u64,
+    /// Channels beyond the inbox whose messages are only written to the log and the delivery
+    /// log for now (comma-separated, e.g. `sms,wechat`), until a gateway is plugged in.
+    #[arg(long, env = "MINQING_NOTIFY_LOG_CHANNELS", default_value = "")]
+    pub notify_log_channels: String,
+    /// POST every notification, signed, to this `http://` URL (channel `webhook`).
+    #[arg(long, env = "MINQING_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// Send SMS through the county's gateway at this `http://` URL (channel `sms`).
+    #[arg(long, env = "MINQING_SMS_WEBHOOK_URL")]
+    pub sms_webhook_url: Option<String>,
+    /// The shared secret webhooks are signed with (HMAC-SHA256).
+    #[arg(long, env = "MINQING_WEBHOOK_SECRET", hide_env_values = true, default_value = "")]
+    pub webhook_secret: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (migrations are applied on start).
@@ -44,6 +69,8 @@ pub enum Command {
         /// On an empty database, load the demo county 石棉县 with users and appeals.
         #[arg(long)]
         demo: bool,
+        #[command(flatten)]
+        clock: ClockArgs,
     },
     /// Apply the embedded database migrations and exit.
     Migrate {
@@ -209,7 +236,7 @@ impl DatabaseArgs {
 /// Runs a parsed command line. Returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve { database, listen, demo } => serve(database, listen, demo).await,
+        Command::Serve { database, listen, demo, clock } => serve(database, listen, demo, clock).await,
         Command::Migrate { database } => {
             let url = database.url()?;
             let db = Db::connect(&url).await?;
@@ -309,9 +336,25 @@ async fn calendar(action: CalendarCommand) -> anyhow::Result<i32> {
     }
 }
 
-async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool) -> anyhow::Result<i32> {
+async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool, clock: ClockArgs) -> anyhow::Result<i32> {
     let _server_lock = crate::service::backup::hold_server_lock_for_url(&database.url()?)?;
-    let hub = database.hub().await?;
+    let mut hub = database.hub().await?;
+    if let Some(hours) = &clock.business_hours {
+        let hours = crate::domain::calendar::BusinessHours::parse(hours).map_err(|error| anyhow::anyhow!("--business-hours: {error}"))?;
+        hub.calendar = std::sync::Arc::new((*hub.calendar).clone().with_hours(hours));
+    }
+    for channel in clock.notify_log_channels.split(',').map(str::trim).filter(|channel| !channel.is_empty()) {
+        crate::service::notifications::register_sender(std::sync::Arc::new(crate::service::notifications::LoggingSender { channel: channel.to_string() }));
+    }
+    for (channel, url) in [("webhook", &clock.webhook_url), ("sms", &clock.sms_webhook_url)] {
+        if let Some(url) = url {
+            if clock.webhook_secret.is_empty() {
+                anyhow::bail!("set MINQING_WEBHOOK_SECRET so the {channel} webhook can be signed");
+            }
+            let sender = crate::service::webhook::WebhookSender::new(channel, url, clock.webhook_secret.as_bytes()).map_err(|error| anyhow::anyhow!(error))?;
+            crate::service::notifications::register_sender(std::sync::Arc::new(sender));
+        }
+    }
     tracing::info!(database = %redact_url(&database.url()?), dialect = hub.db.dialect.name(), "database ready");
     if demo {
         load_demo_if_empty(&hub).await?;
@@ -320,7 +363,15 @@ async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool) -> anyhow
     let address = listener.local_addr()?;
     println!("minqing is listening on http://{address}");
     tracing::info!(%address, "listening");
+    let (stop_scheduler, scheduler_stopped) = tokio::sync::watch::channel(false);
+    let scheduler = (clock.sweep_interval_secs > 0).then(|| {
+        crate::service::jobs::spawn_scheduler(hub.clone(), std::time::Duration::from_secs(clock.sweep_interval_secs), scheduler_stopped)
+    });
     axum::serve(listener, crate::http::router(hub)).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop_scheduler.send(true);
+    if let Some(scheduler) = scheduler {
+        let _ = scheduler.await;
+    }
     Ok(0)
 }
 

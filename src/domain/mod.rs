@@ -11,6 +11,8 @@ pub mod appeal;
 pub mod calendar;
 pub mod contact;
 pub mod deadline;
+pub mod deadline_policy;
+pub mod escalation;
 pub mod geo;
 pub mod history;
 pub mod metrics;

@@ -6,10 +6,13 @@ pub mod appeals;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod notifications;
 pub mod open311;
 pub mod openapi;
 pub mod places;
+pub mod policies;
 pub mod session;
+pub mod supervision;
 
 use std::time::Duration;
 
@@ -56,7 +59,22 @@ pub fn router(hub: Hub) -> Router {
         .route("/dashboard/summary", get(dashboard::get_summary))
         .route("/dashboard/units", get(dashboard::get_unit_ranking))
         .route("/dashboard/grids", get(dashboard::get_grid_load))
-        .route("/openapi.json", get(openapi::openapi_json));
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/policies", get(policies::list_policies).put(policies::put_policy))
+        .route("/policies/current", get(policies::get_current_policy))
+        .route("/policies/{version}", get(policies::get_policy))
+        .route("/notifications", get(notifications::list_notifications))
+        .route("/notifications/unread-count", get(notifications::unread_count))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
+        .route("/notification-templates", get(notifications::list_templates))
+        .route("/notification-templates/{kind}", axum::routing::put(notifications::put_template))
+        .route("/notification-deliveries", get(notifications::list_deliveries))
+        .route("/appeals/{number}/supervision-notices", post(supervision::issue_notice))
+        .route("/supervision/notices", get(supervision::list_notices))
+        .route("/supervision/key-list", get(supervision::key_list))
+        .route("/supervision/urges", get(supervision::list_urges))
+        .route("/supervision/reminders", get(supervision::list_reminders))
+        .route("/jobs", get(supervision::list_jobs));
     Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::router())

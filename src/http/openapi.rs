@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, appeals, dashboard, places, session};
+use super::{admin, appeals, dashboard, notifications, places, policies, session, supervision};
 
 struct BearerAuth;
 
@@ -43,6 +43,22 @@ impl Modify for BearerAuth {
         dashboard::get_summary,
         dashboard::get_unit_ranking,
         dashboard::get_grid_load,
+        policies::get_current_policy,
+        policies::list_policies,
+        policies::get_policy,
+        policies::put_policy,
+        notifications::list_notifications,
+        notifications::unread_count,
+        notifications::mark_read,
+        notifications::list_templates,
+        notifications::put_template,
+        notifications::list_deliveries,
+        supervision::issue_notice,
+        supervision::list_notices,
+        supervision::key_list,
+        supervision::list_urges,
+        supervision::list_reminders,
+        supervision::list_jobs,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -52,6 +68,9 @@ impl Modify for BearerAuth {
         (name = "session", description = "Signing in"),
         (name = "admin", description = "Administration of units, users and grids"),
         (name = "dashboard", description = "Read-only aggregates for dashboards, JSON or CSV"),
+        (name = "policies", description = "Deadline policies, versioned"),
+        (name = "notifications", description = "The in-app inbox, templates and deliveries"),
+        (name = "supervision", description = "Supervision notices, the key list, urges, reminders and jobs"),
     )
 )]
 pub struct ApiDoc;

@@ -8,7 +8,7 @@ use crate::domain::access::Staff;
 use crate::domain::appeal::AppealStatus;
 use crate::domain::deadline::{due_at, extend, resume_after_pause, TimeLimit};
 use crate::domain::history::EventKind;
-use crate::domain::ownership::{default_step_limits, StepLimits};
+use crate::domain::ownership::StepLimits;
 use crate::domain::workflow::{decide, Actor, Command, WorkflowState};
 use crate::storage::appeals::{append_event, load_for_update, set_handlers, update_appeal, AppealRecord, NewEvent, NO_DEADLINE};
 use crate::storage::StorageError;
@@ -39,15 +39,10 @@ pub async fn visible_to(hub: &Hub, staff: &Staff, appeal: &AppealRecord) -> Resu
     Ok(staff.scope().admits(&appeal.region_code, &handlers))
 }
 
-/// The limits that apply to an appeal's steps.
+/// The limits that apply to an appeal's steps under the shipped policy (version 1).
+/// The workflow itself uses the policy version the appeal keeps (`service::policies`).
 pub fn step_limits(hub: &Hub, appeal: &AppealRecord) -> StepLimits {
-    let categories = hub.category_list();
-    let days = appeal
-        .category_code
-        .as_deref()
-        .and_then(|code| categories.iter().find(|category| category.code == code))
-        .map(|category| category.default_working_days);
-    default_step_limits(appeal.urgent, appeal.category_code.as_deref(), days)
+    super::policies::limits_for(hub, &crate::domain::deadline_policy::DeadlinePolicy::shipped_default(), appeal)
 }
 
 /// The deadline the sweep and the queues look at, given the appeal's status.
@@ -154,10 +149,46 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
         _ => {}
     }
 
+    let mut transaction = hub.db.begin_write().await?;
+    let applied = apply_in(hub, &mut transaction, number, actor, &command, primary_number.as_deref(), &|_| true).await?;
+    transaction.commit().await.map_err(StorageError::from)?;
+    match applied {
+        Some(applied) => {
+            tracing::info!(number = %applied.after.number, event = %applied.event, status = %applied.after.status, "appeal action");
+            Ok(applied.after)
+        }
+        None => Err(ServiceError::Conflict(format!("appeal {number} changed; reload it and try again"))),
+    }
+}
+
+/// What applying a command did: the appeal before and after, and the event written.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub before: AppealRecord,
+    pub after: AppealRecord,
+    pub event: EventKind,
+}
+
+/// Applies a command inside the caller's transaction, after the checks `act` makes.
+/// `guard` sees the appeal as loaded in the transaction; when it says no, nothing is
+/// written and `None` is returned (jobs use it to re-check that their work is still due).
+pub async fn apply_in(
+    hub: &Hub,
+    transaction: &mut sqlx::AnyConnection,
+    number: &str,
+    actor: &Actor,
+    command: &Command,
+    primary_number: Option<&str>,
+    guard: &(dyn Fn(&AppealRecord) -> bool + Sync),
+) -> Result<Option<Applied>, ServiceError> {
+    let command = command.clone();
+    let primary_number = primary_number.map(str::to_string);
     let now = hub.clock.now();
     let now_ms = now.as_millisecond();
-    let mut transaction = hub.db.begin_write().await?;
-    let mut appeal = load_for_update(&mut transaction, number).await?;
+    let mut appeal = load_for_update(transaction, number).await?;
+    if !guard(&appeal) {
+        return Ok(None);
+    }
     let decision = decide(&workflow_state(&appeal), actor, &command)?;
 
     let before = appeal.clone();
@@ -171,7 +202,8 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
     appeal.rating = decision.next.rating;
     appeal.reopen_count = i64::from(decision.next.reopen_count);
     appeal.updated_ms = now_ms;
-    let limits = step_limits(hub, &appeal);
+    let (_, policy) = super::policies::policy_of_appeal_in(transaction, appeal.id).await?;
+    let limits = super::policies::limits_for(hub, &policy, &appeal);
     let mut extra = serde_json::Map::new();
 
     match &command {
@@ -182,17 +214,17 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
             appeal.signed_ms = None;
             appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.sign_for).as_millisecond());
             appeal.resolve_due_ms = Some(due_at(&hub.calendar, now, limits.resolve).as_millisecond());
-            set_handlers(&mut transaction, appeal.id, appeal.lead_unit_id, &appeal.co_unit_ids).await?;
+            set_handlers(transaction, appeal.id, appeal.lead_unit_id, &appeal.co_unit_ids).await?;
         }
         Command::SignFor => appeal.signed_ms = Some(now_ms),
         Command::Return { .. } => {
             appeal.return_count += 1;
             appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.dispatch).as_millisecond());
             appeal.resolve_due_ms = None;
-            set_handlers(&mut transaction, appeal.id, None, &[]).await?;
+            set_handlers(transaction, appeal.id, None, &[]).await?;
         }
         Command::GrantExtension { .. } => {
-            let days = requested_extension_days(&mut transaction, appeal.id).await?;
+            let days = requested_extension_days(transaction, appeal.id).await?;
             if let Some(due) = appeal.resolve_due_ms.and_then(|ms| Timestamp::from_millisecond(ms).ok()) {
                 let moved = extend(&hub.calendar, due, TimeLimit::WorkingDays(days));
                 appeal.resolve_due_ms = Some(moved.as_millisecond());
@@ -218,8 +250,8 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
         }
         Command::Close { .. } => appeal.closed_ms = Some(now_ms),
         Command::MergeInto { .. } => {
-            if let Some(primary) = &primary_number {
-                let mut primary_record = load_for_update(&mut transaction, primary).await?;
+            if let Some(primary) = primary_number.as_deref() {
+                let mut primary_record = load_for_update(transaction, primary).await?;
                 appeal.merged_into_id = Some(primary_record.id);
                 let (label, user_id, unit_id) = actor_label(actor);
                 let event = NewEvent {
@@ -231,9 +263,9 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
                     reason: format!("{} 作为重复诉求并入", appeal.number),
                     payload_json: serde_json::json!({ "duplicate_number": appeal.number }).to_string(),
                 };
-                append_event(&mut transaction, &mut primary_record, &event).await?;
+                append_event(transaction, &mut primary_record, &event).await?;
                 primary_record.updated_ms = now_ms;
-                update_appeal(&mut transaction, &mut primary_record).await?;
+                update_appeal(transaction, &mut primary_record).await?;
             }
         }
         Command::Reclassify { category_code, .. } => {
@@ -249,8 +281,25 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
         | Command::RequestExtension { .. }
         | Command::RefuseExtension { .. }
         | Command::FollowUp { .. }
-        | Command::Rate { .. }
-        | Command::Escalate { .. } => {}
+        | Command::Rate { .. } => {}
+        Command::Escalate { .. } => {
+            // The new owner gets a fresh deadline for the step that is running, under the
+            // new tier's limits (red stays red and gets a fresh one too, while supervised).
+            match crate::domain::escalation::timed_step(appeal.status) {
+                Some(crate::domain::deadline_policy::Step::Dispatch) => {
+                    appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.dispatch).as_millisecond());
+                }
+                Some(crate::domain::deadline_policy::Step::SignFor) => {
+                    appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.sign_for).as_millisecond());
+                }
+                Some(_) => {
+                    appeal.resolve_due_ms = Some(due_at(&hub.calendar, now, limits.resolve).as_millisecond());
+                }
+                None => {}
+            }
+            extra.insert("sign_due_ms".into(), appeal.sign_due_ms.into());
+            extra.insert("resolve_due_ms".into(), appeal.resolve_due_ms.into());
+        }
     }
     if decision.tier_changed {
         let new_owner = super::intake::owner_unit(hub, appeal.tier, &appeal.region_code).await?;
@@ -279,14 +328,19 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
         reason,
         payload_json: serde_json::Value::Object(payload).to_string(),
     };
-    append_event(&mut transaction, &mut appeal, &event).await?;
-    update_appeal(&mut transaction, &mut appeal).await?;
+    append_event(transaction, &mut appeal, &event).await?;
+    update_appeal(transaction, &mut appeal).await?;
+    if appeal.next_deadline_ms != before.next_deadline_ms || decision.tier_changed {
+        let warn_ms = super::sweep::warning_instant(hub, &policy, &limits, &appeal, now);
+        crate::storage::policies::set_appeal_warning(transaction, appeal.id, warn_ms).await?;
+    }
+    super::notifications::after_action(hub, transaction, &before, &appeal, decision.event, actor, &event.reason).await?;
 
     // Every reporter of a merged duplicate is told the outcome of the primary.
     if let Command::Resolve { reply } = &command {
-        let duplicates = duplicate_numbers(&mut transaction, appeal.id).await?;
+        let duplicates = duplicate_numbers(transaction, appeal.id).await?;
         for duplicate in duplicates {
-            let mut record = load_for_update(&mut transaction, &duplicate).await?;
+            let mut record = load_for_update(transaction, &duplicate).await?;
             let event = NewEvent {
                 kind: EventKind::PrimaryResolved.as_str().into(),
                 actor: "system".into(),
@@ -296,14 +350,12 @@ pub async fn act(hub: &Hub, number: &str, actor: &Actor, command: Command) -> Re
                 reason: reply.clone(),
                 payload_json: serde_json::json!({ "primary_number": appeal.number, "reply": reply }).to_string(),
             };
-            append_event(&mut transaction, &mut record, &event).await?;
+            append_event(transaction, &mut record, &event).await?;
             record.updated_ms = now_ms;
-            update_appeal(&mut transaction, &mut record).await?;
+            update_appeal(transaction, &mut record).await?;
         }
     }
-    transaction.commit().await.map_err(StorageError::from)?;
-    tracing::info!(number = %appeal.number, event = %decision.event, status = %appeal.status, "appeal action");
-    Ok(appeal)
+    Ok(Some(Applied { before, after: appeal, event: decision.event }))
 }
 
 async fn requested_extension_days(transaction: &mut sqlx::AnyConnection, appeal_id: i64) -> Result<u32, ServiceError> {

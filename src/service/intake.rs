@@ -11,7 +11,7 @@ use crate::domain::contact::Contact;
 use crate::domain::deadline::due_at;
 use crate::domain::geo::routing::{route, RouteOutcome};
 use crate::domain::history::EventKind;
-use crate::domain::ownership::{default_step_limits, owner_candidates};
+use crate::domain::ownership::owner_candidates;
 use crate::domain::region::RegionLevel;
 use crate::domain::triage::suggest;
 use crate::storage::appeals::{insert_appeal, next_daily_sequence, AppealRecord, NewEvent, NO_DEADLINE};
@@ -58,6 +58,10 @@ pub struct PreparedAppeal {
     record: AppealRecord,
     first_event: NewEvent,
     secret: String,
+    /// The deadline policy version the appeal is given and keeps.
+    policy_version: i64,
+    /// When the owner is warned that the dispatch deadline is near.
+    warn_ms: i64,
 }
 
 impl PreparedAppeal {
@@ -131,8 +135,11 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
         .as_deref()
         .and_then(|code| categories.iter().find(|category| category.code == code))
         .map(|category| category.default_working_days);
-    let limits = default_step_limits(suggestion.urgent, suggestion.category_code.as_deref(), category_days);
-    let dispatch_due = due_at(&hub.calendar, now, limits.dispatch).as_millisecond();
+    let policy = super::policies::current(hub).await?;
+    let limits = policy.policy.step_limits(suggestion.tier, suggestion.urgent, suggestion.category_code.as_deref(), category_days);
+    let dispatch_due_at = due_at(&hub.calendar, now, limits.dispatch);
+    let dispatch_due = dispatch_due_at.as_millisecond();
+    let warn_ms = crate::domain::deadline::warning_at(&hub.calendar, now, dispatch_due_at, limits.dispatch, policy.policy.warn_share).as_millisecond();
 
     let secret = new_secret();
     let (lng, lat) = match input.point {
@@ -197,6 +204,7 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
         "needs_triage": record.needs_triage,
         "owner_unit_id": record.owner_unit_id,
         "limits": limits,
+        "policy_version": policy.version,
         "reasons": record.triage_reasons,
     });
     let first_event = NewEvent {
@@ -209,7 +217,7 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
         payload_json: payload.to_string(),
     };
     debug_assert!(record.next_deadline_ms != NO_DEADLINE);
-    Ok(PreparedAppeal { record, first_event, secret })
+    Ok(PreparedAppeal { record, first_event, secret, policy_version: policy.version, warn_ms })
 }
 
 /// Numbers and stores a prepared appeal inside the caller's transaction.
@@ -225,6 +233,8 @@ pub async fn store(
     record.number = AppealNumber::new(local_date, sequence).to_string();
     record.secret_hash = secret_hash(&record.number, &prepared.secret);
     let stored = insert_appeal(transaction, &record, &prepared.first_event).await?;
+    crate::storage::policies::set_appeal_policy_version(transaction, stored.id, prepared.policy_version).await?;
+    crate::storage::policies::set_appeal_warning(transaction, stored.id, prepared.warn_ms).await?;
     Ok(IntakeReceipt { appeal: stored, secret: prepared.secret })
 }
 

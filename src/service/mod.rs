@@ -9,10 +9,16 @@ pub mod auth;
 pub mod backup;
 pub mod intake;
 pub mod intake_writer;
+pub mod jobs;
 pub mod metrics;
+pub mod notifications;
 pub mod open311;
 pub mod places;
+pub mod policies;
+pub mod supervision;
+pub mod sweep;
 pub mod view;
+pub mod webhook;
 pub mod xlsx;
 
 use std::sync::atomic::{AtomicI64, Ordering};

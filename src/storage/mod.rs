@@ -8,13 +8,17 @@ pub mod appeals;
 pub mod audit;
 pub mod backup;
 pub mod calendar;
+pub mod jobs;
 pub mod meetings;
 pub mod metrics;
+pub mod notifications;
 pub mod open311;
 pub mod people;
 pub mod places;
+pub mod policies;
 pub mod schema;
 pub mod sql;
+pub mod supervision;
 
 use std::str::FromStr;
 use std::time::Duration;

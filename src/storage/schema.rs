@@ -201,4 +201,110 @@ CREATE TABLE calendar_days (
     name TEXT NOT NULL
 );
 "#,
+},
+Migration {
+    version: 3,
+    name: "clock_jobs_notifications_supervision",
+    sql: r#"
+ALTER TABLE appeals ADD COLUMN policy_version BIGINT;
+ALTER TABLE appeals ADD COLUMN warn_ms BIGINT;
+CREATE INDEX appeals_warn ON appeals (warn_ms);
+
+CREATE TABLE deadline_policies (
+    version BIGINT PRIMARY KEY,
+    body TEXT NOT NULL,
+    note TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    created_by BIGINT
+);
+
+CREATE TABLE jobs (
+    id {id},
+    kind TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    appeal_id BIGINT,
+    due_ms BIGINT,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    run_at_ms BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    max_attempts BIGINT NOT NULL,
+    locked_by TEXT,
+    lease_until_ms BIGINT,
+    last_error TEXT,
+    created_ms BIGINT NOT NULL,
+    finished_ms BIGINT
+);
+CREATE INDEX jobs_claim ON jobs (state, run_at_ms);
+CREATE INDEX jobs_lease ON jobs (state, lease_until_ms);
+CREATE INDEX jobs_subject ON jobs (kind, appeal_id, due_ms);
+
+CREATE TABLE notifications (
+    id {id},
+    dedupe_key TEXT NOT NULL UNIQUE,
+    user_id BIGINT,
+    unit_id BIGINT,
+    kind TEXT NOT NULL,
+    appeal_id BIGINT,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    read_ms BIGINT,
+    read_by BIGINT
+);
+CREATE INDEX notifications_user ON notifications (user_id, id);
+CREATE INDEX notifications_unit ON notifications (unit_id, id);
+
+CREATE TABLE notification_templates (
+    kind TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_ms BIGINT NOT NULL,
+    updated_by BIGINT
+);
+
+CREATE TABLE notification_deliveries (
+    id {id},
+    notification_id BIGINT NOT NULL,
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_ms BIGINT NOT NULL,
+    delivered_ms BIGINT,
+    UNIQUE (notification_id, channel, address)
+);
+
+CREATE TABLE supervision_notices (
+    id {id},
+    dedupe_key TEXT NOT NULL UNIQUE,
+    appeal_id BIGINT NOT NULL,
+    unit_id BIGINT,
+    head_user_id BIGINT,
+    origin TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    issued_by BIGINT,
+    created_ms BIGINT NOT NULL
+);
+CREATE INDEX supervision_notices_appeal ON supervision_notices (appeal_id);
+CREATE INDEX supervision_notices_created ON supervision_notices (created_ms);
+
+CREATE TABLE key_supervision (
+    appeal_id BIGINT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    added_ms BIGINT NOT NULL,
+    removed_ms BIGINT
+);
+
+CREATE TABLE reminder_notices (
+    id {id},
+    unit_id BIGINT NOT NULL,
+    month TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    shortfalls TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    UNIQUE (unit_id, month)
+);
+"#,
 }];
