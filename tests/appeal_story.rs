@@ -212,6 +212,20 @@ async fn scoping_keeps_townships_apart(county: &County) {
     // Acting on the other township's appeal looks like it does not exist.
     let refused = act(hub, &in_meiluo, &as_staff(county, "huilong").await, Command::Accept { note: None }).await;
     assert!(matches!(refused, Err(ServiceError::NotFound(_))), "{refused:?}");
+    // A unit's queue by deadline (read from the work queue) holds exactly its open appeals.
+    for name in ["water", "huilong", "yanru", "dispatcher"] {
+        let staff = county.staff(name).await;
+        let queue_filter = AppealFilter { queue_of_unit: Some(staff.unit.id), ..AppealFilter::default() };
+        let by_deadline = hub.db.list_appeals(Some(&staff.scope()), &queue_filter, AppealOrder::Deadline, None, 500).await.unwrap();
+        let by_newest = hub.db.list_appeals(Some(&staff.scope()), &queue_filter, AppealOrder::Newest, None, 500).await.unwrap();
+        let mut a: Vec<&str> = by_deadline.iter().map(|appeal| appeal.number.as_str()).collect();
+        let mut b: Vec<&str> = by_newest.iter().map(|appeal| appeal.number.as_str()).collect();
+        assert!(by_deadline.windows(2).all(|pair| pair[0].next_deadline_ms <= pair[1].next_deadline_ms), "{name}: sorted by deadline");
+        assert!(by_deadline.iter().all(|appeal| appeal.status.is_open()), "{name}: only open appeals");
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "{name}: the work queue agrees with the appeals and handlers");
+    }
     // A department sees only what was dispatched to it.
     let water = list("water").await;
     assert!(!water.is_empty());

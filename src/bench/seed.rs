@@ -88,6 +88,8 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
             );
             let mut handlers = SqlBuilder::new("INSERT INTO appeal_handlers (appeal_id, unit_id, role) VALUES ");
             let mut handler_rows = 0;
+            let mut queue = SqlBuilder::new("INSERT INTO work_queue (unit_id, appeal_id, due_ms) VALUES ");
+            let mut queue_rows = 0;
             for row in 0..rows {
                 let id = first_id + (written + done_here + row) as i64;
                 let grid = &grids[rng.below(grids.len())];
@@ -188,6 +190,15 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
                 events.push(if row == 0 { "(" } else { ", (" });
                 events.bind(id).push(", 1, 'received', 'seed', ").bind(received).push(", 'seeded', '{}', ");
                 events.bind(GENESIS_HASH).push(", ").bind(hash).push(")");
+                if status.is_open() {
+                    let mut queued: Vec<i64> = owner.into_iter().chain(lead).collect();
+                    queued.dedup();
+                    for unit in queued {
+                        queue.push(if queue_rows == 0 { "(" } else { ", (" });
+                        queue.bind(unit).push(", ").bind(id).push(", ").bind(next_deadline).push(")");
+                        queue_rows += 1;
+                    }
+                }
                 if let Some(lead) = lead {
                     handlers.push(if handler_rows == 0 { "(" } else { ", (" });
                     handlers.bind(id).push(", ").bind(lead).push(", 'lead')");
@@ -198,6 +209,9 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
             events.query().execute(&mut *transaction).await?;
             if handler_rows > 0 {
                 handlers.query().execute(&mut *transaction).await?;
+            }
+            if queue_rows > 0 {
+                queue.query().execute(&mut *transaction).await?;
             }
             done_here += rows;
         }

@@ -92,6 +92,8 @@ pub struct DemoStory {
     pub key: &'static str,
     pub title: &'static str,
     pub number: String,
+    /// The resident's follow-up secret (random on every load), to try the public view.
+    pub secret: String,
 }
 
 /// Whether the database holds no units and no appeals, so the demo may be loaded.
@@ -177,7 +179,8 @@ pub async fn load_demo(hub: &Hub) -> Result<DemoSummary, ServiceError> {
         }
     }
     for name in &department_names {
-        let unit = if name == SERVICE_CENTRE {
+        // The taxonomy names the centre `县群众急难愁盼事项服务中心`, without the county.
+        let unit = if SERVICE_CENTRE.ends_with(name.as_str()) {
             centre.clone()
         } else {
             let unit = demo.db.ensure_unit(name, UnitKind::Department, COUNTY_CODE).await?;
@@ -317,11 +320,15 @@ pub async fn load_demo(hub: &Hub) -> Result<DemoSummary, ServiceError> {
     let mut plans = plan_corpus(&demo, &world, &categories, start, now)?;
     let story_start = plans.len();
     plans.extend(plan_stories(&demo, &world, now)?);
-    let numbers = run_plans(&demo, &world, &plans).await?;
+    let receipts = run_plans(&demo, &world, &plans).await?;
     let stories = plans[story_start..]
         .iter()
-        .zip(&numbers[story_start..])
-        .filter_map(|(plan, number)| Some(DemoStory { key: plan.story?.0, title: plan.story?.1, number: number.clone()? }))
+        .zip(&receipts[story_start..])
+        .filter_map(|(plan, receipt)| {
+            let (key, title) = plan.story?;
+            let (number, secret) = receipt.clone()?;
+            Some(DemoStory { key, title, number, secret })
+        })
         .collect();
     let appeals = usize::try_from(demo.db.count_appeals().await?).unwrap_or(0);
     tracing::info!(appeals, units = unit_count, grids = grid_count, "demo county loaded");
@@ -578,6 +585,7 @@ struct Plan {
     entered_by: EnteredBy,
     with_point: bool,
     contact: Contact,
+    give_category: bool,
     grid_choice: usize,
     jitter_seed: u64,
     steps: Vec<(Timestamp, Step)>,
@@ -646,7 +654,14 @@ struct Profile {
     tier: Tier,
     urgent: bool,
     reclassify: bool,
+    /// The category is given at intake (otherwise the hub guesses from the text).
+    give_category: bool,
+    /// The guess is wrong or missing, so triage sets the category.
+    fix_category: bool,
+    /// The appeal lands in the county's triage queue.
+    needs_triage: bool,
     category: String,
+    category_name: String,
     region: String,
     /// The working days the category allows (0 for clock-hour limits).
     working_days: i64,
@@ -666,18 +681,6 @@ const FATES: &[(AppealStatus, u32)] = &[
     (AppealStatus::Returned, 3),
     (AppealStatus::Rejected, 3),
 ];
-
-fn pick_fate(rng: &mut Rng) -> AppealStatus {
-    let total: u32 = FATES.iter().map(|(_, weight)| weight).sum();
-    let mut roll = rng.below(total as usize) as u32;
-    for (fate, weight) in FATES {
-        if roll < *weight {
-            return *fate;
-        }
-        roll -= weight;
-    }
-    AppealStatus::Closed
-}
 
 /// Fates a private matter (answered with guidance, never dispatched) can have.
 fn private_fate(fate: AppealStatus) -> AppealStatus {
@@ -717,39 +720,51 @@ fn plan_corpus(hub: &Hub, world: &World, categories: &[Category], start: Timesta
 
     let profile = |entry: &CorpusEntry| -> Profile {
         let category = categories.iter().find(|category| category.code == entry.category);
-        let suggestion = suggest(&entry.text, category, categories);
+        // Residents on the web form and the mini-program leave the category to the hub
+        // half of the time; the keyword rules then guess, or the appeal waits for triage.
+        let resident = matches!(entry.channel, Channel::Web | Channel::MiniProgram);
+        let give_category = !(resident && entry.id.bytes().map(u32::from).sum::<u32>() % 2 == 0);
+        let suggestion = suggest(&entry.text, category.filter(|_| give_category), categories);
         let tier = if suggestion.urgent { Tier::Red } else { entry.tier };
         let triage = if suggestion.urgent && entry.triage == Triage::Private { Triage::Big } else { entry.triage };
+        let fix_category = suggestion.category_code.as_deref() != Some(entry.category.as_str());
         Profile {
             triage,
             tier,
             urgent: suggestion.urgent,
-            reclassify: tier != suggestion.tier || triage != suggestion.triage,
+            give_category,
+            needs_triage: !suggestion.urgent && suggestion.confidence < hub.config.triage_threshold,
+            fix_category,
+            reclassify: fix_category || tier != suggestion.tier || triage != suggestion.triage,
             category: entry.category.clone(),
+            category_name: category.map(|category| category.name.clone()).unwrap_or_default(),
             region: entry.region.clone(),
             working_days: i64::from(category.map_or(7, |category| category.default_working_days)),
             utility: UTILITY_CATEGORIES.contains(&entry.category.as_str()),
         }
     };
 
-    // Fates: weighted, then every status made sure to occur at least once.
-    let mut fates: Vec<AppealStatus> = Vec::new();
+    // Fates: each status gets its share of the appeals, in shuffled order; a private
+    // matter (never dispatched) takes the nearest fate it can have.
     let profiles: Vec<Profile> = others.iter().map(|entry| profile(entry)).collect();
-    for profile in &profiles {
-        let fate = pick_fate(&mut rng);
-        fates.push(if profile.triage == Triage::Private { private_fate(fate) } else { fate });
+    let total: u32 = FATES.iter().map(|(_, weight)| weight).sum();
+    let mut fates: Vec<AppealStatus> = Vec::new();
+    for (fate, weight) in FATES {
+        let share = (profiles.len() as u64 * u64::from(*weight) + u64::from(total) / 2) / u64::from(total);
+        fates.extend(std::iter::repeat_n(*fate, share as usize));
     }
-    for (fate, _) in FATES {
-        if fates.contains(fate) {
-            continue;
+    fates.resize(profiles.len(), AppealStatus::Closed);
+    for index in (1..fates.len()).rev() {
+        let other = rng.below(index + 1);
+        fates.swap(index, other);
+    }
+    for (fate, profile) in fates.iter_mut().zip(&profiles) {
+        if profile.triage == Triage::Private {
+            *fate = private_fate(*fate);
         }
-        let candidate = (0..profiles.len()).rev().find(|index| {
-            fates[*index] == AppealStatus::Closed
-                && profiles[*index].triage != Triage::Private
-                && world.department_for(&profiles[*index].category, &profiles[*index].region) != world.centre
-        });
-        if let Some(index) = candidate {
-            fates[index] = *fate;
+        // A return needs a county department to dispatch to first.
+        if *fate == AppealStatus::Returned && world.department_for(&profile.category, &profile.region) == world.centre {
+            *fate = AppealStatus::Dispatched;
         }
     }
 
@@ -763,7 +778,7 @@ fn plan_corpus(hub: &Hub, world: &World, categories: &[Category], start: Timesta
         let mut own = Rng::new(SEED ^ sequence.wrapping_mul(0x1000_0000_01b3));
         let steps = schedule(hub, world, &profile, fate, start, now, &mut own);
         by_id.insert(entry.id.clone(), plans.len());
-        plans.push(corpus_plan(world, entry, &profile, steps, &mut own));
+        plans.push(corpus_plan(entry, &profile, steps, &mut own));
     }
     for entry in duplicates {
         sequence += 1;
@@ -793,12 +808,12 @@ fn plan_corpus(hub: &Hub, world: &World, categories: &[Category], start: Timesta
             Some(steps) => steps,
             None => schedule(hub, world, &profile, AppealStatus::Closed, start, now, &mut own),
         };
-        plans.push(corpus_plan(world, entry, &profile, steps, &mut own));
+        plans.push(corpus_plan(entry, &profile, steps, &mut own));
     }
     Ok(plans)
 }
 
-fn corpus_plan(world: &World, entry: &CorpusEntry, profile: &Profile, steps: Vec<(Timestamp, Step)>, rng: &mut Rng) -> Plan {
+fn corpus_plan(entry: &CorpusEntry, profile: &Profile, steps: Vec<(Timestamp, Step)>, rng: &mut Rng) -> Plan {
     let entered_by = match entry.channel {
         Channel::Hotline | Channel::Meeting | Channel::Open311 => EnteredBy::Operator,
         Channel::GridVisit => EnteredBy::GridWorker,
@@ -809,7 +824,6 @@ fn corpus_plan(world: &World, entry: &CorpusEntry, profile: &Profile, steps: Vec
     let contact = if anonymous { Contact::default() } else { resident_contact(rng) };
     // Hotline callers give a place name more often than a point.
     let with_point = profile.region.len() == 12 && !(entry.channel == Channel::Hotline && rng.chance(0.3));
-    let _ = world;
     Plan {
         label: entry.id.clone(),
         text: entry.text.clone(),
@@ -819,6 +833,7 @@ fn corpus_plan(world: &World, entry: &CorpusEntry, profile: &Profile, steps: Vec
         entered_by,
         with_point,
         contact,
+        give_category: profile.give_category,
         grid_choice: rng.below(GRIDS_PER_VILLAGE),
         jitter_seed: rng.next(),
         steps,
@@ -839,60 +854,90 @@ fn resident_contact(rng: &mut Rng) -> Contact {
 fn schedule(hub: &Hub, world: &World, profile: &Profile, fate: AppealStatus, start: Timestamp, now: Timestamp, rng: &mut Rng) -> Vec<(Timestamp, Step)> {
     use AppealStatus as S;
     let open = matches!(fate, S::Received | S::Accepted | S::Dispatched | S::SignedFor | S::InProgress | S::Returned);
-    let stuck = open && rng.chance(0.2);
-    let minutes = |rng: &mut Rng, low_h: f64, high_h: f64| SignedDuration::from_mins(rng.between((low_h * 60.0) as i64, (high_h * 60.0) as i64));
+    let stuck = open && rng.chance(0.15);
+    let calendar = &*hub.calendar;
+    // Lags are counted in business minutes back from now, so an appeal waiting over a
+    // weekend or a holiday is not late for that alone.
+    let business = |rng: &mut Rng, low: i64, high: i64| business_before(calendar, now, rng.between(low, high));
+    const DAY: i64 = 7 * 60;
     // When the last step should happen (for appeals still under way), or when it starts.
-    let (mut first, target_end) = match fate {
-        S::Received | S::Accepted | S::Dispatched | S::Returned => {
-            let lag = if stuck { minutes(rng, 24.0, 150.0) } else { minutes(rng, 0.3, 4.0) };
-            (now - lag - SignedDuration::from_hours(24), Some(now - lag))
-        }
-        S::SignedFor => {
-            let lag = if stuck { minutes(rng, 48.0, 190.0) } else { minutes(rng, 1.0, 30.0) };
-            (now - lag - SignedDuration::from_hours(48), Some(now - lag))
-        }
-        S::InProgress => {
-            let lag = if stuck { minutes(rng, 120.0, 360.0) } else { minutes(rng, 2.0, 96.0) };
-            (now - lag - SignedDuration::from_hours(96), Some(now - lag))
-        }
-        S::Resolved => {
-            let lag = minutes(rng, 1.0, 30.0);
-            (now - lag - SignedDuration::from_hours(24 * 5), Some(now - lag))
-        }
-        S::FollowedUp => {
-            let lag = minutes(rng, 2.0, 72.0);
-            (now - lag - SignedDuration::from_hours(24 * 6), Some(now - lag))
-        }
-        S::Rated => {
-            let lag = minutes(rng, 2.0, 144.0);
-            (now - lag - SignedDuration::from_hours(24 * 7), Some(now - lag))
-        }
-        _ => {
+    let target_end = match fate {
+        S::Received | S::Accepted | S::Dispatched | S::Returned if stuck => Some(business(rng, DAY, 5 * DAY)),
+        S::Received | S::Accepted | S::Dispatched | S::Returned => Some(business(rng, 15, 150)),
+        S::SignedFor if stuck => Some(business(rng, 2 * DAY, 6 * DAY)),
+        S::SignedFor => Some(business(rng, 30, 400)),
+        S::InProgress if stuck => Some(business(rng, 5 * DAY, 15 * DAY)),
+        S::InProgress => Some(business(rng, 60, 2 * DAY)),
+        S::Resolved => Some(business(rng, 30, DAY)),
+        S::FollowedUp => Some(business(rng, 60, 3 * DAY)),
+        S::Rated => Some(business(rng, 60, 5 * DAY)),
+        _ => None,
+    };
+    // Urgent appeals are worked around the clock: one still open was raised just now.
+    let target_end = match target_end {
+        Some(_) if profile.urgent && open && !stuck => Some(now - SignedDuration::from_mins(rng.between(10, 50))),
+        other => other,
+    };
+    let mut first = match target_end {
+        Some(target) => target - SignedDuration::from_hours(24 * 3),
+        None => {
             let span = now.duration_since(start).as_mins() - 60 * 24 * 6;
-            (start + SignedDuration::from_mins(rng.between(0, span.max(1))), None)
+            start + SignedDuration::from_mins(rng.between(0, span.max(1)))
         }
     };
     let latest = now - SignedDuration::from_mins(5);
     let seed = rng.clone();
+    // Replans with the same random choices from an earlier or later start until the
+    // appeal ends near its target; keeps the closest attempt that ends before now.
+    let mut best: Option<(SignedDuration, Vec<(Timestamp, Step)>)> = None;
     let mut steps = Vec::new();
-    for _ in 0..6 {
+    for round in 0..12 {
         let mut attempt = seed.clone();
         steps = walk(hub, world, profile, fate, stuck, first, &mut attempt);
         let end = steps.last().map_or(first, |(at, _)| *at);
         let wanted = match target_end {
             Some(target) => target,
-            None if end > latest => latest - SignedDuration::from_hours(rng.between(2, 48)),
-            None => break,
+            None if end > latest => latest - SignedDuration::from_hours(24),
+            None => end,
         };
-        let shift = wanted.duration_since(end);
-        if shift.abs() < SignedDuration::from_mins(30) && end <= latest {
+        let miss = wanted.duration_since(end);
+        if end <= latest && best.as_ref().is_none_or(|(best_miss, _)| miss.abs() < best_miss.abs()) {
+            best = Some((miss, steps.clone()));
+        }
+        if miss.abs() < SignedDuration::from_mins(30) && end <= latest {
             break;
         }
-        first = (first + shift).max(start);
+        // Overshooting now pushes the start further back each round, so it settles.
+        let back_off = if end > latest { SignedDuration::from_hours(2 * round) } else { SignedDuration::ZERO };
+        first = (first + miss - back_off).max(start);
     }
     *rng = seed;
+    if let Some((_, kept)) = best {
+        steps = kept;
+    }
     steps.retain(|(at, _)| *at <= latest);
     steps
+}
+
+/// The instant `minutes` of business time before `now` (bisection on
+/// `WorkingCalendar::working_time_between`, which grows as the start moves back).
+fn business_before(calendar: &WorkingCalendar, now: Timestamp, minutes: i64) -> Timestamp {
+    let wanted = SignedDuration::from_mins(minutes);
+    let mut early = now - SignedDuration::from_hours(24 * 40);
+    let mut late = now;
+    if calendar.working_time_between(early, now) < wanted {
+        return early;
+    }
+    while late.duration_since(early) > SignedDuration::from_mins(1) {
+        let middle = early + SignedDuration::from_millis(late.duration_since(early).as_millis() as i64 / 2);
+        if calendar.working_time_between(middle, now) >= wanted {
+            early = middle;
+        } else {
+            late = middle;
+        }
+    }
+    // Whole minutes, as a person would note them.
+    Timestamp::from_millisecond(early.as_millisecond() / 60_000 * 60_000).unwrap_or(early)
 }
 
 /// The steps of one appeal from `first` on, ending in `fate`.
@@ -903,14 +948,19 @@ fn walk(hub: &Hub, world: &World, p: &Profile, fate: AppealStatus, stuck: bool, 
     let urgent = p.urgent;
     let quick = p.tier == Tier::Green;
     t.push(Step::Submit);
-    if p.reclassify {
+    let left_in_queue = fate == S::Received && p.needs_triage;
+    if p.reclassify && !left_in_queue {
         t.wait(rng, urgent, 5, 60).act(
             Who::Owner,
             Command::Reclassify {
-                category_code: None,
+                category_code: p.fix_category.then(|| p.category.clone()),
                 triage: Some(p.triage),
                 tier: Some(p.tier),
-                reason: format!("研判：属{}，按{}色诉求办理", triage_zh(p.triage), p.tier.label_zh()),
+                reason: if p.fix_category {
+                    format!("人工研判：归入{}，属{}，按{}色诉求办理", category_name(p), triage_zh(p.triage), p.tier.label_zh())
+                } else {
+                    format!("人工研判：属{}，按{}色诉求办理", triage_zh(p.triage), p.tier.label_zh())
+                },
             },
         );
     }
@@ -927,7 +977,7 @@ fn walk(hub: &Hub, world: &World, p: &Profile, fate: AppealStatus, stuck: bool, 
         }
         _ => {}
     }
-    let accept_note = if quick { "网格员已受理，当场核实" } else { *rng.pick(ACCEPT_NOTES) };
+    let accept_note = if quick { "已受理，安排网格员当场核实" } else { *rng.pick(ACCEPT_NOTES) };
     t.wait(rng, urgent, 5, if quick { 40 } else { 120 }).act(Who::Owner, Command::Accept { note: Some(accept_note.into()) });
     if fate == S::Accepted {
         if stuck {
@@ -955,7 +1005,14 @@ fn walk(hub: &Hub, world: &World, p: &Profile, fate: AppealStatus, stuck: bool, 
         Tier::Red if rng.chance(0.4) => (Target::Department, vec![Target::Township]),
         Tier::Red => (Target::Department, Vec::new()),
     };
-    let wrong_first = true_department && (fate == S::Returned || (fate == S::Closed && rng.chance(0.06)));
+    // A return needs a county department that bounces the dispatch.
+    let (lead, co) = if fate == S::Returned && true_department && !matches!(lead, Target::Department) {
+        (Target::Department, Vec::new())
+    } else {
+        (lead, co)
+    };
+    let to_department = matches!(lead, Target::Department) && true_department;
+    let wrong_first = to_department && (fate == S::Returned || (fate == S::Closed && rng.chance(0.08)));
     let dispatch_note = match (&lead, co.is_empty()) {
         (Target::Owner, true) => "本级自办".to_string(),
         (Target::Owner, false) => "本级牵头办理，请协办单位配合".to_string(),
@@ -1007,7 +1064,8 @@ fn walk(hub: &Hub, world: &World, p: &Profile, fate: AppealStatus, stuck: bool, 
     if fate == S::SignedFor {
         return t.steps;
     }
-    t.wait(rng, urgent, 10, if quick { 30 } else { 240 }).act(Who::Lead, Command::RecordProgress { note: rng.pick(PROGRESS_NOTES).to_string() });
+    let first_note = if urgent { URGENT_PROGRESS_NOTE } else { *rng.pick(PROGRESS_NOTES) };
+    t.wait(rng, urgent, 10, if quick { 30 } else { 240 }).act(Who::Lead, Command::RecordProgress { note: first_note.into() });
     if !co.is_empty() && rng.chance(0.6) {
         t.office(rng, 60, 600).act(Who::Co, Command::RecordProgress { note: rng.pick(CO_NOTES).to_string() });
     }
@@ -1058,14 +1116,13 @@ fn walk(hub: &Hub, world: &World, p: &Profile, fate: AppealStatus, stuck: bool, 
     } else {
         (limit_minutes / 6, limit_minutes * 4 / 5)
     };
-    let since_dispatch = t.at;
     if urgent || p.utility {
         t.wall(rng, resolve_at.0, resolve_at.1);
     } else {
         t.office(rng, resolve_at.0, resolve_at.1);
     }
-    let _ = since_dispatch;
-    t.act(Who::Lead, Command::Resolve { reply: resolution_reply(rng, &p.category) });
+    let reply = if urgent { URGENT_REPLY.to_string() } else { resolution_reply(rng, &p.category) };
+    t.act(Who::Lead, Command::Resolve { reply });
     after_resolve(&mut t, rng, fate, p.triage != Triage::Private);
     t.steps
 }
@@ -1137,11 +1194,15 @@ fn pick_rating(rng: &mut Rng) -> Rating {
 fn rating_comment(rating: Rating) -> &'static str {
     match (rating.resolution, rating.satisfaction) {
         (Resolution::Resolved, Satisfaction::Satisfied) => "处理及时，问题解决了，很满意",
-        (Resolution::Resolved, _) => "问题解决了，就是时间拖得有点长",
+        (Resolution::Resolved, _) => "问题解决了，基本满意",
         (Resolution::Partly, Satisfaction::Dissatisfied) => "只解决了一部分，还是不满意",
         (Resolution::Partly, _) => "解决了一部分，希望后续继续关注",
         (Resolution::NotResolved, _) => "问题没有解决",
     }
+}
+
+fn category_name(profile: &Profile) -> &str {
+    &profile.category_name
 }
 
 fn triage_zh(triage: Triage) -> &'static str {
@@ -1166,6 +1227,8 @@ const PROGRESS_NOTES: &[&str] = &[
     "已协调相关人员到场，正在组织处理",
     "已现场查看并拍照留存，处理方案已报单位负责人审定",
 ];
+const URGENT_PROGRESS_NOTE: &str = "接单后第一时间联系反映人，已安排人员赶赴现场处置";
+const URGENT_REPLY: &str = "已第一时间到场处置，险情已排除、人员已妥善安置，后续情况持续跟进";
 const CO_NOTES: &[&str] = &[
     "协办单位已派人到现场配合核查，提供了技术意见",
     "协办单位已配合做好群众解释工作",
@@ -1178,9 +1241,9 @@ const GUIDANCE_REPLIES: &[&str] = &[
 ];
 const FOLLOW_UP_NOTES: &[&str] = &[
     "电话回访反映人，对方表示问题已处理",
-    "上门回访，群众确认了处理结果",
+    "电话回访，反映人确认了处理结果",
     "电话回访，反映人对处理过程表示认可",
-    "网格员入户回访，群众反映情况已改善",
+    "短信回访，反映人回复已解决",
 ];
 const CLOSE_NOTES: &[&str] = &["已回访评价，按程序结案", "群众认可办理结果，结案", "诉求已办结并回访，予以结案"];
 const EXTENSION_REASONS: &[&str] = &[
@@ -1196,19 +1259,20 @@ const RESUME_NOTE: &str = "已联系上反映人，恢复办理";
 
 fn resolution_reply(rng: &mut Rng, category: &str) -> String {
     let replies: &[&str] = match category.get(..2).unwrap_or("") {
-        "01" => &["已安排维修人员上门检修，屋面和墙体渗漏部位已修补", "已会同物业和业主协商，问题已按规定处理"],
-        "02" => &["已安排维修班组现场抢修，设施已恢复正常使用", "已对破损设施进行更换修复，并加强日常巡查"],
-        "03" => &["执法人员已到场检查，责令整改并已复查到位", "已组织清运整治，周边环境已恢复整洁"],
-        "04" => &["已现场查看并增设交通安全设施，隐患已消除", "已协调运营单位调整班次，方便群众出行"],
-        "05" => &["辖区派出所已加强巡逻防控，并向群众做了防范宣传", "已按规定为反映人办理相关手续"],
-        "06" => &["已组织双方调解，达成一致意见并签订调解协议", "已依法协调处理，相关款项已落实"],
-        "07" => &["已组织技术人员现场指导，问题已处理", "已落实维修资金并完成整修，群众生产用水得到保障"],
-        "08" => &["已向反映人解释政策并协助办理相关手续", "已核实情况并按规定落实相关待遇"],
-        "09" => &["已按程序审核，符合条件的已纳入救助保障", "已安排工作人员上门服务，落实相关帮扶措施"],
-        "10" => &["已协调医疗机构优化服务，并向反映人说明情况", "已组织公共卫生人员现场处置"],
-        "11" => &["已协调学校妥善解决，并向家长说明情况", "已对相关设施进行维修，恢复正常使用"],
-        "12" => &["已组织人员现场排查，隐患点已设置警示并完成处置", "已落实防范措施，隐患已消除"],
-        "13" => &["市场监管人员已现场检查，依法处理并督促整改", "已组织双方协商，消费者权益已得到保障"],
+        "01" => &["已安排人员上门查看，按规定处理完毕，结果已告知反映人", "已会同物业和相关住户协商，问题已处理"],
+        "02" => &["已安排维修人员现场处理，设施已恢复正常", "已协调供应单位处理，现已恢复正常"],
+        "03" => &["执法人员已到现场检查，责令整改并复查到位", "已组织清理整治，周边环境已改善"],
+        "04" => &["已现场查看并落实交通安全措施", "已协调相关单位调整安排，方便群众出行"],
+        "05" => &["派出所已核实处理，并向反映人说明情况", "已按规定协助办理相关手续"],
+        "06" => &["已组织双方调解，达成一致意见", "已依法协调处理，结果已告知当事人"],
+        "07" => &["已组织技术人员现场查看并指导处理", "已落实整改措施，群众生产生活用水得到保障"],
+        "08" => &["已向反映人解释政策并协助办理相关手续", "已核实情况，按规定落实"],
+        "09" => &["已按程序审核，符合条件的已落实帮扶", "已安排工作人员上门服务"],
+        "10" => &["已协调医疗卫生机构答复并妥善处理", "已向反映人说明相关服务安排"],
+        "11" => &["已协调学校和相关单位妥善解决，并向家长说明情况", "已对相关设施进行维修，恢复使用"],
+        "12" => &["已组织人员现场排查，落实防范措施", "隐患点已设置警示并完成处置"],
+        "13" => &["市场监管人员已现场检查，依法处理", "已组织双方协商，消费者权益得到保障"],
+        "14" => &["已向反映人答复相关政策", "意见建议已转有关单位研究采纳，并向反映人反馈"],
         _ => &["已按群众诉求办理完毕，并向反映人反馈结果"],
     };
     rng.pick(replies).to_string()
@@ -1219,7 +1283,7 @@ fn resolution_reply(rng: &mut Rng, category: &str) -> String {
 
 fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, ServiceError> {
     let calendar = &*hub.calendar;
-    let mut rng = Rng::new(SEED ^ 0x5707_1e5);
+    let mut rng = Rng::new(SEED ^ 0x0570_71e5);
     let mut plans = Vec::new();
     let morning = |days_ago: i64| calendar.add_working_hours(now - SignedDuration::from_hours(24 * days_ago), SignedDuration::from_mins(40));
     let township = world.township_unit.get("511824202").copied().ok_or_else(|| ServiceError::Internal("蟹螺藏族乡 is missing".into()))?;
@@ -1281,6 +1345,7 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
         entered_by: EnteredBy::User("mzdaibiao"),
         with_point: true,
         contact: Contact::parse(Some("杨桂兰"), Some("13908351276")).unwrap_or_default(),
+        give_category: true,
         grid_choice: 0,
         jitter_seed: 11,
         steps: t.steps,
@@ -1359,6 +1424,7 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
         entered_by: EnteredBy::User("wanggeyuan"),
         with_point: true,
         contact: Contact::parse(Some("刘淑芬"), Some("13541207788")).unwrap_or_default(),
+        give_category: true,
         grid_choice: 0,
         jitter_seed: 22,
         steps: t.steps,
@@ -1420,16 +1486,17 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
         entered_by: EnteredBy::Operator,
         with_point: true,
         contact: Contact::parse(Some("马永福"), Some("18990356624")).unwrap_or_default(),
+        give_category: true,
         grid_choice: 1,
         jitter_seed: 33,
         steps: t.steps,
         story: Some(("haier-pond", "海耳村灌溉山坪塘渗漏")),
     });
     for plan in &plans {
-        if let Some((at, _)) = plan.steps.last() {
-            if *at > now {
-                return Err(ServiceError::Internal(format!("demo story {} would end in the future", plan.label)));
-            }
+        if let Some((at, _)) = plan.steps.last()
+            && *at > now
+        {
+            return Err(ServiceError::Internal(format!("demo story {} would end in the future", plan.label)));
         }
     }
     Ok(plans)
@@ -1438,7 +1505,8 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
 // ---------------------------------------------------------------------------------------
 // Running the plans in time order.
 
-async fn run_plans(hub: &Hub, world: &World, plans: &[Plan]) -> Result<Vec<Option<String>>, ServiceError> {
+/// Runs every step in time order; returns each appeal's number and follow-up secret.
+async fn run_plans(hub: &Hub, world: &World, plans: &[Plan]) -> Result<Vec<Option<(String, String)>>, ServiceError> {
     let mut queue: Vec<(Timestamp, usize, usize)> = Vec::new();
     for (plan_index, plan) in plans.iter().enumerate() {
         for (step_index, (at, _)) in plan.steps.iter().enumerate() {
@@ -1447,6 +1515,7 @@ async fn run_plans(hub: &Hub, world: &World, plans: &[Plan]) -> Result<Vec<Optio
     }
     queue.sort();
     let mut numbers: Vec<Option<String>> = vec![None; plans.len()];
+    let mut secrets: Vec<Option<String>> = vec![None; plans.len()];
     for (at, plan_index, step_index) in queue {
         let wait = at.as_millisecond() - hub.clock.now_ms();
         if wait > 0 {
@@ -1456,14 +1525,17 @@ async fn run_plans(hub: &Hub, world: &World, plans: &[Plan]) -> Result<Vec<Optio
         let step = &plan.steps[step_index].1;
         let outcome = run_step(hub, world, plan, step, numbers[plan_index].as_deref(), &numbers).await;
         match outcome {
-            Ok(Some(number)) => numbers[plan_index] = Some(number),
+            Ok(Some((number, secret))) => {
+                numbers[plan_index] = Some(number);
+                secrets[plan_index] = Some(secret);
+            }
             Ok(None) => {}
             Err(error) => {
                 return Err(ServiceError::Internal(format!("demo appeal {} step {step_index} ({step:?}): {error}", plan.label)));
             }
         }
     }
-    Ok(numbers)
+    Ok(numbers.into_iter().zip(secrets).map(|(number, secret)| number.zip(secret)).collect())
 }
 
 fn staff_of(world: &World, username: &str) -> Result<Staff, ServiceError> {
@@ -1473,19 +1545,27 @@ fn staff_of(world: &World, username: &str) -> Result<Staff, ServiceError> {
 /// The account that acts for a unit on an appeal: the village's grid worker for green
 /// appeals, otherwise the unit's account.
 fn actor_for_unit(world: &World, unit: i64, appeal: &crate::storage::appeals::AppealRecord) -> Result<Staff, ServiceError> {
-    if appeal.tier == Tier::Green && world.village_unit.get(&appeal.region_code) == Some(&unit) {
-        if let Some(worker) = world.grid_worker.get(&appeal.region_code) {
-            return staff_of(world, worker);
-        }
+    if appeal.tier == Tier::Green
+        && world.village_unit.get(&appeal.region_code) == Some(&unit)
+        && let Some(worker) = world.grid_worker.get(&appeal.region_code)
+    {
+        return staff_of(world, worker);
     }
     let username = world.unit_actor.get(&unit).ok_or_else(|| ServiceError::Internal(format!("unit {unit} has no demo account")))?;
     staff_of(world, username)
 }
 
-async fn run_step(hub: &Hub, world: &World, plan: &Plan, step: &Step, own: Option<&str>, numbers: &[Option<String>]) -> Result<Option<String>, ServiceError> {
+async fn run_step(
+    hub: &Hub,
+    world: &World,
+    plan: &Plan,
+    step: &Step,
+    own: Option<&str>,
+    numbers: &[Option<String>],
+) -> Result<Option<(String, String)>, ServiceError> {
     if let Step::Submit = step {
         let receipt = intake::submit(hub, new_appeal(hub, world, plan)?, entered_by(world, plan)?.as_ref()).await?;
-        return Ok(Some(receipt.appeal.number));
+        return Ok(Some((receipt.appeal.number, receipt.secret)));
     }
     let number = own.ok_or_else(|| ServiceError::Internal("the appeal was not submitted".into()))?;
     let appeal = hub.db.appeal_by_number(number).await?.ok_or_else(|| ServiceError::NotFound(format!("appeal {number}")))?;
@@ -1569,11 +1649,11 @@ fn new_appeal(hub: &Hub, world: &World, plan: &Plan) -> Result<NewAppeal, Servic
     let place = world.place_name(&plan.region);
     let mut point = None;
     let mut address = None;
-    if plan.with_point {
-        if let Some(grids) = world.grids_of_village.get(&plan.region) {
-            let grid = &grids[plan.grid_choice % grids.len()];
-            point = point_inside(hub, grid, &mut rng);
-        }
+    if plan.with_point
+        && let Some(grids) = world.grids_of_village.get(&plan.region)
+    {
+        let grid = &grids[plan.grid_choice % grids.len()];
+        point = point_inside(hub, grid, &mut rng);
     }
     if point.is_none() {
         let detail = if plan.region.len() == 12 {
@@ -1590,7 +1670,7 @@ fn new_appeal(hub: &Hub, world: &World, plan: &Plan) -> Result<NewAppeal, Servic
         address,
         channel: plan.channel,
         contact: plan.contact.clone(),
-        category_code: Some(plan.category.clone()),
+        category_code: plan.give_category.then(|| plan.category.clone()),
         meeting_id: None,
     })
 }
@@ -1618,4 +1698,146 @@ fn point_inside(hub: &Hub, grid: &GridShape, rng: &mut Rng) -> Option<(f64, f64)
 
 fn round6(value: f64) -> f64 {
     (value * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::HubConfig;
+    use crate::storage::appeals::{AppealFilter, AppealOrder, AppealRecord};
+    use crate::storage::Db;
+    use std::collections::BTreeMap;
+
+    async fn fresh_hub(path: &std::path::Path, now: Timestamp) -> Hub {
+        let db = Db::open_sqlite_file(path).await.unwrap();
+        db.migrate().await.unwrap();
+        Hub::new(db, HubConfig::default(), Clock::manual(now)).await.unwrap()
+    }
+
+    async fn all_appeals(hub: &Hub) -> Vec<AppealRecord> {
+        hub.db.list_appeals(None, &AppealFilter::default(), AppealOrder::Newest, None, 10_000).await.unwrap()
+    }
+
+    /// Checks what every load must give, whatever the moment it runs.
+    async fn check_demo(hub: &Hub, summary: &DemoSummary, now: Timestamp) {
+        let villages = hub.db.region_subtree(COUNTY_CODE).await.unwrap().iter().filter(|region| region.level == RegionLevel::Village).count();
+        assert_eq!(villages, 61);
+        assert_eq!(summary.small_grids, villages * GRIDS_PER_VILLAGE);
+        assert_eq!(summary.grids, villages * (GRIDS_PER_VILLAGE + 1));
+        assert_eq!(hub.place_indexes().grids.len(), summary.grids);
+        assert!(summary.appeals >= CORPUS_APPEALS, "{} appeals", summary.appeals);
+
+        let appeals = all_appeals(hub).await;
+        assert_eq!(appeals.len(), summary.appeals);
+        let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+        for appeal in &appeals {
+            *by_status.entry(appeal.status.as_str()).or_default() += 1;
+            assert!(appeal.received_ms <= now.as_millisecond() && appeal.updated_ms <= now.as_millisecond(), "{}", appeal.number);
+            assert!(appeal.received_ms >= (now - SignedDuration::from_hours(24 * DAYS_OF_HISTORY)).as_millisecond());
+        }
+        println!("by status: {by_status:?}");
+        for status in AppealStatus::ALL {
+            assert!(appeals.iter().any(|appeal| appeal.status == *status), "no appeal is {status}");
+        }
+        for tier in Tier::ALL {
+            assert!(appeals.iter().any(|appeal| appeal.tier == *tier), "no appeal is {tier}");
+        }
+        for triage in Triage::ALL {
+            assert!(appeals.iter().any(|appeal| appeal.triage == *triage), "no appeal is {triage}");
+        }
+        for channel in Channel::ALL.iter().filter(|channel| **channel != Channel::Open311) {
+            assert!(appeals.iter().any(|appeal| appeal.channel == *channel), "no appeal came by {channel}");
+        }
+        let with_grid = appeals.iter().filter(|appeal| appeal.grid_id.is_some()).count();
+        assert!(with_grid * 2 > appeals.len(), "only {with_grid} appeals were routed to a grid");
+        let open = appeals.iter().filter(|appeal| appeal.status.is_open()).count();
+        let overdue = appeals.iter().filter(|appeal| appeal.status.is_open() && appeal.next_deadline_ms < now.as_millisecond()).count();
+        println!("{overdue} of {open} open appeals are overdue");
+        assert!(overdue > 0 && overdue * 2 < open, "{overdue} of {open} open appeals are overdue");
+
+        assert_eq!(summary.stories.len(), 3);
+        for story in &summary.stories {
+            let appeal = hub.db.appeal_by_number(&story.number).await.unwrap().unwrap();
+            assert_eq!(appeal.status, AppealStatus::Closed, "{}", story.key);
+            assert!(crate::service::intake::secret_matches(&appeal, &story.secret), "{}", story.key);
+            let events = hub.db.events_of(appeal.id).await.unwrap();
+            let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+            let lead = hub.db.unit(appeal.lead_unit_id.unwrap()).await.unwrap().unwrap().name;
+            println!("{} {} ({lead}): {kinds:?}", story.key, story.number);
+            match story.key {
+                "mengzhong-guardrail" => {
+                    assert_eq!(appeal.tier, Tier::Yellow);
+                    assert_eq!(lead, "县交通运输局");
+                    assert_eq!(appeal.region_code, "511824202205");
+                }
+                "guangyuanbao-roofs" => {
+                    assert_eq!(appeal.tier, Tier::Blue);
+                    assert_eq!(lead, "广元堡社区党委");
+                    assert_eq!(appeal.reopen_count, 1);
+                }
+                "haier-pond" => {
+                    assert_eq!(appeal.tier, Tier::Yellow);
+                    assert_eq!(lead, "县水利局");
+                    assert!(kinds.contains(&"extension_granted"));
+                    assert!(kinds.contains(&"followed_up"));
+                }
+                other => panic!("unknown story {other}"),
+            }
+        }
+        for user in &summary.users {
+            let record = hub.db.user_by_name(&user.username).await.unwrap().unwrap_or_else(|| panic!("{}", user.username));
+            assert!(crate::service::auth::verify_password(&record.password_hash, &user.password));
+        }
+        let members = hub.db.grid_members("511824002006-01").await.unwrap();
+        assert_eq!(members.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_demo_county_loads_once_with_every_state_and_the_three_stories() {
+        let dir = tempfile::tempdir().unwrap();
+        // A Wednesday morning in Asia/Shanghai.
+        let now: Timestamp = "2026-05-20T03:00:00Z".parse().unwrap();
+        let hub = fresh_hub(&dir.path().join("demo.db"), now).await;
+        assert!(is_empty(&hub).await);
+
+        let started = std::time::Instant::now();
+        let summary = load_demo(&hub).await.unwrap_or_else(|error| panic!("{error}"));
+        println!("demo loaded in {:?}: {} appeals, {} accounts", started.elapsed(), summary.appeals, summary.accounts);
+        assert!(!is_empty(&hub).await);
+        check_demo(&hub, &summary, now).await;
+
+        let again = load_demo(&hub).await;
+        assert!(matches!(again, Err(ServiceError::Conflict(_))), "{again:?}");
+        assert_eq!(hub.db.count_appeals().await.unwrap() as usize, summary.appeals);
+        assert_eq!(hub.db.count_users().await.unwrap() as usize, summary.accounts);
+    }
+
+    /// Loads at awkward moments (a holiday, a weekend night, a make-up working day) and
+    /// twice at the same moment, which must give the same appeals. Slow: run with
+    /// `cargo test --lib demo::seed -- --ignored`.
+    #[tokio::test]
+    #[ignore]
+    async fn the_demo_loads_at_any_moment_and_is_the_same_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let moments = ["2026-02-17T04:00:00Z", "2026-10-03T14:30:00Z", "2026-06-13T15:10:00Z", "2026-05-09T09:00:00Z", "2025-01-02T01:00:00Z"];
+        for (index, moment) in moments.iter().enumerate() {
+            let now: Timestamp = moment.parse().unwrap();
+            let hub = fresh_hub(&dir.path().join(format!("demo-{index}.db")), now).await;
+            let summary = load_demo(&hub).await.unwrap_or_else(|error| panic!("{moment}: {error}"));
+            println!("{moment}");
+            check_demo(&hub, &summary, now).await;
+        }
+        let now: Timestamp = moments[0].parse().unwrap();
+        let first = fresh_hub(&dir.path().join("first.db"), now).await;
+        let second = fresh_hub(&dir.path().join("second.db"), now).await;
+        load_demo(&first).await.unwrap();
+        load_demo(&second).await.unwrap();
+        let shape = |appeals: Vec<AppealRecord>| -> Vec<String> {
+            appeals
+                .into_iter()
+                .map(|a| format!("{} {} {} {:?} {} {:?} {}", a.number, a.status, a.tier, a.grid_id, a.received_ms, a.resolve_due_ms, a.event_count))
+                .collect()
+        };
+        assert_eq!(shape(all_appeals(&first).await), shape(all_appeals(&second).await));
+    }
 }

@@ -101,7 +101,7 @@ pub struct AppealFilter {
     pub received_before_ms: Option<i64>,
     /// Only appeals that need a person's triage.
     pub needs_triage: Option<bool>,
-    /// Only appeals the unit leads, co-handles or owns (the unit's queue).
+    /// Only open appeals the unit leads, co-handles or owns (the unit's queue).
     pub queue_of_unit: Option<i64>,
     /// Only appeals whose next deadline is before this instant.
     pub due_before_ms: Option<i64>,
@@ -296,6 +296,7 @@ pub async fn insert_appeal(
     insert_event_row(transaction, stored.id, 1, first_event, GENESIS_HASH, &first_hash).await?;
     stored.event_count = 1;
     stored.head_hash = first_hash;
+    sync_work_queue(transaction, &stored).await?;
     Ok(stored)
 }
 
@@ -407,6 +408,30 @@ pub async fn update_appeal(transaction: &mut AnyConnection, appeal: &mut AppealR
         )));
     }
     appeal.version += 1;
+    sync_work_queue(transaction, appeal).await?;
+    Ok(())
+}
+
+/// Keeps the unit work queues in step with an appeal: while it is open, its owner, lead
+/// and co-handlers each have one entry keyed by the next deadline; once it is no longer
+/// open, it leaves every queue. The queues make "my open appeals by deadline" an index
+/// range scan whatever the number of appeals stored.
+pub async fn sync_work_queue(transaction: &mut AnyConnection, appeal: &AppealRecord) -> Result<()> {
+    sqlx::query("DELETE FROM work_queue WHERE appeal_id = $1").bind(appeal.id).execute(&mut *transaction).await?;
+    if !appeal.status.is_open() {
+        return Ok(());
+    }
+    let mut units: Vec<i64> = appeal.owner_unit_id.into_iter().chain(appeal.lead_unit_id).chain(appeal.co_unit_ids.iter().copied()).collect();
+    units.sort_unstable();
+    units.dedup();
+    for unit_id in units {
+        sqlx::query("INSERT INTO work_queue (unit_id, appeal_id, due_ms) VALUES ($1, $2, $3)")
+            .bind(unit_id)
+            .bind(appeal.id)
+            .bind(appeal.next_deadline_ms)
+            .execute(&mut *transaction)
+            .await?;
+    }
     Ok(())
 }
 
@@ -529,7 +554,18 @@ impl Db {
         cursor: Option<AppealCursor>,
         limit: i64,
     ) -> Result<Vec<AppealRecord>> {
-        let mut builder = SqlBuilder::new(&format!("SELECT {APPEAL_COLUMNS} FROM appeals a WHERE 1 = 1"));
+        // A unit's queue sorted by deadline reads the work queue's index in order, so a page
+        // costs the same with a thousand appeals stored or ten million.
+        let queue_unit = filter.queue_of_unit.filter(|_| order == AppealOrder::Deadline);
+        let mut builder = match queue_unit {
+            Some(unit) => {
+                let mut builder =
+                    SqlBuilder::new(&format!("SELECT {APPEAL_COLUMNS} FROM work_queue wq JOIN appeals a ON a.id = wq.appeal_id WHERE wq.unit_id = "));
+                builder.bind(unit);
+                builder
+            }
+            None => SqlBuilder::new(&format!("SELECT {APPEAL_COLUMNS} FROM appeals a WHERE 1 = 1")),
+        };
         match scope {
             None => {}
             Some(Scope::RegionSubtreeOrHandledBy { region_prefix, unit_id }) => {
@@ -579,7 +615,8 @@ impl Db {
         if let Some(needs) = filter.needs_triage {
             builder.push(" AND a.needs_triage = ").bind(i64::from(needs));
         }
-        if let Some(unit) = filter.queue_of_unit {
+        if let Some(unit) = filter.queue_of_unit.filter(|_| queue_unit.is_none()) {
+            builder.push(" AND a.status IN ('received', 'accepted', 'dispatched', 'signed_for', 'in_progress', 'returned')");
             builder.push(" AND (a.owner_unit_id = ").bind(unit);
             builder.push(" OR EXISTS (SELECT 1 FROM appeal_handlers q WHERE q.appeal_id = a.id AND q.role <> 'former' AND q.unit_id = ").bind(unit);
             builder.push("))");
@@ -588,6 +625,11 @@ impl Db {
             builder.push(" AND a.next_deadline_ms < ").bind(due);
         }
         match (order, cursor) {
+            (AppealOrder::Deadline, Some(cursor)) if queue_unit.is_some() => {
+                builder.push(" AND (wq.due_ms > ").bind(cursor.key);
+                builder.push(" OR (wq.due_ms = ").bind(cursor.key);
+                builder.push(" AND wq.appeal_id > ").bind(cursor.id).push("))");
+            }
             (AppealOrder::Deadline, Some(cursor)) => {
                 builder.push(" AND (a.next_deadline_ms > ").bind(cursor.key);
                 builder.push(" OR (a.next_deadline_ms = ").bind(cursor.key);
@@ -600,9 +642,10 @@ impl Db {
             }
             (_, None) => {}
         }
-        builder.push(match order {
-            AppealOrder::Deadline => " ORDER BY a.next_deadline_ms, a.id",
-            AppealOrder::Newest => " ORDER BY a.received_ms DESC, a.id DESC",
+        builder.push(match (order, queue_unit) {
+            (AppealOrder::Deadline, Some(_)) => " ORDER BY wq.due_ms, wq.appeal_id",
+            (AppealOrder::Deadline, None) => " ORDER BY a.next_deadline_ms, a.id",
+            (AppealOrder::Newest, _) => " ORDER BY a.received_ms DESC, a.id DESC",
         });
         builder.push(" LIMIT ").bind(limit);
         let rows = builder.query().fetch_all(&self.pool).await?;

@@ -307,4 +307,27 @@ CREATE TABLE reminder_notices (
     UNIQUE (unit_id, month)
 );
 "#,
-}];
+},
+Migration {
+    version: 10,
+    name: "work_queue",
+    sql: r#"
+CREATE TABLE work_queue (
+    unit_id BIGINT NOT NULL,
+    appeal_id BIGINT NOT NULL,
+    due_ms BIGINT NOT NULL,
+    PRIMARY KEY (unit_id, appeal_id)
+);
+CREATE INDEX work_queue_by_due ON work_queue (unit_id, due_ms, appeal_id);
+CREATE INDEX work_queue_appeal ON work_queue (appeal_id);
+INSERT INTO work_queue (unit_id, appeal_id, due_ms)
+    SELECT owner_unit_id, id, next_deadline_ms FROM appeals
+    WHERE owner_unit_id IS NOT NULL AND status IN ('received', 'accepted', 'dispatched', 'signed_for', 'in_progress', 'returned')
+    ON CONFLICT DO NOTHING;
+INSERT INTO work_queue (unit_id, appeal_id, due_ms)
+    SELECT h.unit_id, a.id, a.next_deadline_ms FROM appeal_handlers h JOIN appeals a ON a.id = h.appeal_id
+    WHERE h.role <> 'former' AND a.status IN ('received', 'accepted', 'dispatched', 'signed_for', 'in_progress', 'returned')
+    ON CONFLICT DO NOTHING;
+"#,
+},
+];
