@@ -22,6 +22,7 @@ fn appeal_at(text: &str, lng: f64, lat: f64) -> NewAppeal {
         contact: Contact::parse(Some("王大爷"), Some("13812345678")).expect("contact"),
         category_code: None,
         meeting_id: None,
+        judgement: None,
     }
 }
 

@@ -23,6 +23,7 @@ fn appeal(text: &str) -> NewAppeal {
         contact: Contact::parse(None, None).unwrap(),
         category_code: None,
         meeting_id: None,
+        judgement: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn lamp_appeal(text: &str) -> NewAppeal {
         contact: Contact::parse(Some("王大爷"), Some("13812345678")).expect("contact"),
         category_code: None,
         meeting_id: None,
+        judgement: None,
     }
 }
 

@@ -70,6 +70,7 @@ async fn a_signed_webhook_is_retried_until_delivered() {
             contact: minqing::domain::contact::Contact::parse(None, None).expect("contact"),
             category_code: None,
             meeting_id: None,
+            judgement: None,
         },
         None,
     )

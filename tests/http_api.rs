@@ -338,3 +338,55 @@ where
     }
     outputs
 }
+
+#[tokio::test]
+async fn operators_judge_urgency_at_intake_and_residents_cannot() {
+    let app = spawn_app().await;
+    let operator = app.token("operator").await;
+    let judged: Value = app
+        .client
+        .post(app.url("/api/v1/appeals"))
+        .bearer_auth(&operator)
+        .json(&json!({"text": "晏如村有户人家闻到很重的异味", "region_code": "511824101203", "urgent": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(judged["tier"], "red");
+    assert_eq!(judged["urgent"], true);
+    assert_eq!(judged["owner_unit_id"], app.county.centre);
+    let resident = app.client.post(app.url("/api/v1/appeals")).json(&json!({"text": "我家的事很急", "urgent": true})).send().await.unwrap();
+    assert_eq!(resident.status(), 400);
+
+    // Triage from the county queue hands the appeal to its tier's owner.
+    let vague: Value = app
+        .client
+        .post(app.url("/api/v1/appeals"))
+        .bearer_auth(&operator)
+        .json(&json!({"text": "有件事想反映一下", "region_code": "511824101203"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(vague["needs_triage"], true);
+    assert_eq!(vague["owner_unit_id"], app.county.centre);
+    let dispatcher = app.token("dispatcher").await;
+    let number = vague["number"].as_str().unwrap();
+    let triaged: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/appeals/{number}/actions/reclassify")))
+        .bearer_auth(&dispatcher)
+        .json(&json!({"category_code": "0201", "reason": "电话核实为路灯问题"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(triaged["owner_unit_id"], app.county.yanru, "a blue appeal belongs to its village once triaged");
+    assert_eq!(triaged["needs_triage"], false);
+}

@@ -27,6 +27,7 @@ fn appeal(index: usize) -> NewAppeal {
         contact: Contact::parse(None, None).expect("contact"),
         category_code: None,
         meeting_id: None,
+        judgement: None,
     }
 }
 

@@ -1672,6 +1672,7 @@ fn new_appeal(hub: &Hub, world: &World, plan: &Plan) -> Result<NewAppeal, Servic
         contact: plan.contact.clone(),
         category_code: plan.give_category.then(|| plan.category.clone()),
         meeting_id: None,
+        judgement: None,
     })
 }
 

@@ -301,7 +301,10 @@ pub async fn apply_in(
             extra.insert("resolve_due_ms".into(), appeal.resolve_due_ms.into());
         }
     }
-    if decision.tier_changed {
+    // Ownership follows the tier. A person's triage (reclassifying an appeal that waited in
+    // the county's triage queue) also hands it from the service centre to its tier's owner.
+    let triaged_now = before.needs_triage && matches!(command, Command::Reclassify { .. });
+    if decision.tier_changed || triaged_now {
         let new_owner = super::intake::owner_unit(hub, appeal.tier, &appeal.region_code).await?;
         if new_owner != appeal.owner_unit_id {
             extra.insert("owner_unit_id".into(), new_owner.into());
@@ -330,7 +333,7 @@ pub async fn apply_in(
     };
     append_event(transaction, &mut appeal, &event).await?;
     update_appeal(transaction, &mut appeal).await?;
-    if appeal.next_deadline_ms != before.next_deadline_ms || decision.tier_changed {
+    if appeal.next_deadline_ms != before.next_deadline_ms || decision.tier_changed || triaged_now {
         let warn_ms = super::sweep::warning_instant(hub, &policy, &limits, &appeal, now);
         crate::storage::policies::set_appeal_warning(transaction, appeal.id, warn_ms).await?;
     }

@@ -28,6 +28,46 @@ pub struct NewAppeal {
     pub contact: Contact,
     pub category_code: Option<String>,
     pub meeting_id: Option<i64>,
+    /// What the staff member entering the appeal judged (a hotline operator hearing
+    /// "the gas is leaking" marks it urgent at once). Residents cannot set this.
+    pub judgement: Option<StaffJudgement>,
+}
+
+/// A staff member's judgement at intake, which overrides the suggestion.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StaffJudgement {
+    pub urgent: Option<bool>,
+    pub triage: Option<crate::domain::appeal::Triage>,
+    pub tier: Option<crate::domain::appeal::Tier>,
+}
+
+/// Applies a staff judgement on top of a suggestion: urgent starts red; a judged triage
+/// class or tier replaces the suggested one; the reasons say a person decided.
+pub fn apply_judgement(
+    mut suggestion: crate::domain::triage::TriageSuggestion,
+    judgement: Option<&StaffJudgement>,
+) -> crate::domain::triage::TriageSuggestion {
+    let Some(judgement) = judgement else { return suggestion };
+    if let Some(urgent) = judgement.urgent {
+        suggestion.urgent = urgent;
+        if urgent {
+            suggestion.tier = crate::domain::appeal::Tier::Red;
+            suggestion.triage = crate::domain::appeal::Triage::Big;
+        }
+        suggestion.reasons.push(if urgent { "登记人员判定：紧急".into() } else { "登记人员判定：不紧急".into() });
+    }
+    if let Some(triage) = judgement.triage {
+        suggestion.triage = triage;
+        suggestion.reasons.push(format!("登记人员判定三事分流：{triage}"));
+    }
+    if let Some(tier) = judgement.tier {
+        suggestion.tier = tier;
+        suggestion.reasons.push(format!("登记人员判定四色：{}", tier.label_zh()));
+    }
+    if judgement.triage.is_some() || judgement.tier.is_some() {
+        suggestion.confidence = suggestion.confidence.max(1.0);
+    }
+    suggestion
 }
 
 /// What the resident gets back: the number and the secret to follow it with.
@@ -119,6 +159,7 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
     }
 
     let suggestion = suggest(&input.text, given_category.as_ref(), &categories);
+    let suggestion = apply_judgement(suggestion, input.judgement.as_ref());
     let precise_place = RegionLevel::from_code(&region_code).is_some_and(|level| level.depth() >= RegionLevel::Township.depth());
     let needs_triage = !suggestion.urgent && (suggestion.confidence < hub.config.triage_threshold || !precise_place);
     let mut reasons = suggestion.reasons.clone();

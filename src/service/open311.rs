@@ -90,6 +90,7 @@ pub async fn submit_request(hub: &Hub, client: &Staff, input: ServiceRequestInpu
         contact: input.contact,
         category_code: Some(service.category.code.clone()),
         meeting_id: None,
+        judgement: None,
     };
     intake_submit(hub, appeal, Some(client)).await
 }

@@ -14,7 +14,7 @@ use crate::domain::contact::Contact;
 use crate::domain::geo::coords::{bd09_to_wgs84, gcj02_to_wgs84};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{parse_json, MaybeSignedIn};
-use crate::service::intake::{prepare, validate_text, NewAppeal};
+use crate::service::intake::{prepare, validate_text, NewAppeal, StaffJudgement};
 use crate::service::intake_writer::{IdempotencyRecord, IntakeOutcome};
 use crate::service::view::rfc3339;
 use crate::service::{Hub, ServiceError};
@@ -48,6 +48,12 @@ pub struct CreateAppealRequest {
     pub contact_phone: Option<String>,
     /// A taxonomy code (see `GET /api/v1/categories`); suggested from the text when absent.
     pub category_code: Option<String>,
+    /// Staff only: danger to life or property now; the appeal starts red.
+    pub urgent: Option<bool>,
+    /// Staff only: the triage class, overriding the suggestion.
+    pub triage: Option<Triage>,
+    /// Staff only: the tier, overriding the suggestion.
+    pub tier: Option<Tier>,
 }
 
 /// The receipt of a new appeal.
@@ -117,7 +123,12 @@ pub fn parse_new_appeal(request: CreateAppealRequest, signed_in: bool) -> ApiRes
     let contact = Contact::parse(request.contact_name.as_deref(), request.contact_phone.as_deref())
         .map_err(|error| ApiError::invalid(if matches!(error, crate::domain::contact::ContactError::BadPhone) { "contact_phone" } else { "contact_name" }, error.to_string()))?;
     let category_code = request.category_code.map(|code| code.trim().to_string()).filter(|code| !code.is_empty());
-    Ok(NewAppeal { text, point, region_code, address, channel, contact, category_code, meeting_id: None })
+    let judged = request.urgent.is_some() || request.triage.is_some() || request.tier.is_some();
+    if judged && !signed_in {
+        return Err(ApiError::invalid("urgent", "urgent, triage and tier are set by staff; residents describe the problem in text"));
+    }
+    let judgement = judged.then_some(StaffJudgement { urgent: request.urgent, triage: request.triage, tier: request.tier });
+    Ok(NewAppeal { text, point, region_code, address, channel, contact, category_code, meeting_id: None, judgement })
 }
 
 pub fn receipt_body(appeal: &crate::storage::appeals::AppealRecord, secret: String) -> CreateAppealResponse {
