@@ -83,7 +83,7 @@ pub fn router(hub: Hub) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(hub)
 }
 
@@ -93,6 +93,12 @@ async fn healthz(State(hub): State<Hub>) -> Response {
         Ok(true) => (StatusCode::OK, "ok").into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
     }
+}
+
+/// The span of one request records the method and the path only: query strings can
+/// carry a resident's follow-up secret and must not reach the logs.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 async fn not_found() -> ApiError {
