@@ -11,6 +11,8 @@ use crate::domain::deadline::{due_at, TimeLimit};
 use crate::service::{auth, places, Clock, Hub, HubConfig};
 use crate::storage::{redact_url, Db};
 
+mod understanding;
+
 #[derive(Debug, Parser)]
 #[command(name = "minqing", version, about = "民情枢纽: the appeal hub for county grassroots governance")]
 pub struct Cli {
@@ -82,6 +84,16 @@ pub enum Command {
     Calendar {
         #[command(subcommand)]
         action: CalendarCommand,
+    },
+    /// The appeal classifier: train it, measure it.
+    Classify {
+        #[command(subcommand)]
+        action: understanding::ClassifyCommand,
+    },
+    /// Hot spots: scan for clusters of appeals and raise warnings.
+    Hotspots {
+        #[command(subcommand)]
+        action: understanding::HotspotCommand,
     },
 }
 
@@ -225,6 +237,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             audit_verify(&db).await
         }
         Command::Calendar { action } => calendar(action).await,
+        Command::Classify { action } => understanding::classify(action).await,
+        Command::Hotspots { action } => understanding::hotspots(action).await,
     }
 }
 
@@ -289,6 +303,7 @@ async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool) -> anyhow
     if demo {
         load_demo_if_empty(&hub).await?;
     }
+    understanding::spawn_background(&hub);
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
     let address = listener.local_addr()?;
     println!("minqing is listening on http://{address}");

@@ -7,13 +7,14 @@ pub mod extract;
 pub mod openapi;
 pub mod places;
 pub mod session;
+pub mod understanding;
 
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -28,7 +29,16 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub fn router(hub: Hub) -> Router {
     let api = Router::new()
         .route("/appeals", post(appeals::create::create_appeal).get(appeals::list::list_appeals))
+        .route("/appeals/search", get(understanding::search::search_appeals))
         .route("/appeals/{number}", get(appeals::get::get_appeal))
+        .route("/appeals/{number}/duplicates", get(understanding::duplicates::list_duplicates))
+        .route("/classifier/suggest", post(understanding::classifier::suggest))
+        .route("/classifier/rules", get(understanding::classifier::list_rules).post(understanding::classifier::create_rule))
+        .route("/classifier/rules/{id}", put(understanding::classifier::update_rule).delete(understanding::classifier::delete_rule))
+        .route("/hotspots/warnings", get(understanding::hotspots::list_warnings))
+        .route("/hotspots/warnings/{id}/acknowledge", post(understanding::hotspots::acknowledge_warning))
+        .route("/hotspots/scan", post(understanding::hotspots::scan))
+        .route("/hotspots/monthly-topics", get(understanding::hotspots::monthly_topics))
         .route("/appeals/{number}/actions/{action}", post(appeals::act::act_on_appeal))
         .route("/meetings", post(appeals::meetings::record_meeting))
         .route("/public/appeals/{number}", get(appeals::get::get_public_appeal))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{appeals, places, session};
+use super::{appeals, places, session, understanding};
 
 struct BearerAuth;
 
@@ -34,6 +34,17 @@ impl Modify for BearerAuth {
         places::list_units,
         session::login,
         session::get_me,
+        understanding::search::search_appeals,
+        understanding::duplicates::list_duplicates,
+        understanding::classifier::suggest,
+        understanding::classifier::list_rules,
+        understanding::classifier::create_rule,
+        understanding::classifier::update_rule,
+        understanding::classifier::delete_rule,
+        understanding::hotspots::list_warnings,
+        understanding::hotspots::acknowledge_warning,
+        understanding::hotspots::scan,
+        understanding::hotspots::monthly_topics,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -41,6 +52,8 @@ impl Modify for BearerAuth {
         (name = "public", description = "What residents use without an account"),
         (name = "places", description = "Regions, grids, units and categories"),
         (name = "session", description = "Signing in"),
+        (name = "classifier", description = "Suggesting category, urgency, triage class and tier; the administrator's rules"),
+        (name = "hotspots", description = "Clusters of appeals, early warnings and 每月一题 candidates"),
     )
 )]
 pub struct ApiDoc;

@@ -8,6 +8,8 @@ pub mod actions;
 pub mod auth;
 pub mod intake;
 pub mod places;
+pub mod search;
+pub mod understanding;
 pub mod view;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -80,6 +82,8 @@ pub struct Hub {
     pub calendar: Arc<WorkingCalendar>,
     pub places: Arc<RwLock<Arc<PlaceIndexes>>>,
     pub categories: Arc<RwLock<Arc<Vec<Category>>>>,
+    /// The classifier and the search index (issue 7).
+    pub understanding: Arc<understanding::Understanding>,
 }
 
 impl Hub {
@@ -93,8 +97,10 @@ impl Hub {
             calendar: Arc::new(calendar),
             places: Arc::new(RwLock::new(Arc::new(PlaceIndexes::default()))),
             categories: Arc::new(RwLock::new(Arc::new(Vec::new()))),
+            understanding: Arc::new(understanding::Understanding::new()?),
         };
         hub.reload_caches().await?;
+        understanding::load(&hub).await?;
         Ok(hub)
     }
 

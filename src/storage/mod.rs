@@ -12,6 +12,7 @@ pub mod people;
 pub mod places;
 pub mod schema;
 pub mod sql;
+pub mod understanding;
 
 use std::str::FromStr;
 use std::time::Duration;
