@@ -87,3 +87,24 @@ fn bad_corpus_lines_are_refused_with_their_line_number() {
     assert_eq!(error.line, 1);
     assert!(parse_jsonl("\n\n").is_err());
 }
+
+/// Prints cross-validated accuracy for a few keyword-rule weights (a tuning aid, slow).
+#[test]
+#[ignore]
+fn keyword_weight_sweep() {
+    let categories = parse_categories_csv(DEFAULT_CATEGORIES_CSV).unwrap();
+    let appeals = parse_jsonl(SHIPPED_CORPUS).unwrap();
+    for weight in [0.0, 0.5, 1.0, 2.0, 3.0] {
+        let rules: Vec<_> = seed_rules()
+            .into_iter()
+            .map(|mut rule| {
+                if rule.name == "分类关键词" {
+                    rule.weight = weight;
+                }
+                rule
+            })
+            .collect();
+        let summary = summarize(&cross_validate(jieba(), &rules, &appeals, &categories, 5));
+        eprintln!("keyword weight {weight}: accuracy {:.3}", summary.accuracy);
+    }
+}
