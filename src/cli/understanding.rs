@@ -9,6 +9,7 @@ use super::{read_text, DatabaseArgs};
 use crate::domain::classify::corpus::{parse_jsonl, LabelledAppeal};
 use crate::domain::classify::eval::{cross_validate, duplicate_figures, evaluate, report};
 use crate::domain::classify::TrainingExample;
+use crate::domain::taxonomy::{parse_categories_csv, DEFAULT_CATEGORIES_CSV};
 use crate::service::{understanding, Hub};
 
 #[derive(Debug, Subcommand)]
@@ -69,7 +70,11 @@ pub async fn classify(action: ClassifyCommand) -> anyhow::Result<i32> {
         ClassifyCommand::Eval { database, file, folds, threshold } => {
             let hub = database.hub().await?;
             let appeals = read_labelled(&file)?;
-            let categories = hub.category_list();
+            // A database without a taxonomy yet is measured against the shipped one.
+            let categories = match hub.category_list() {
+                list if list.is_empty() => std::sync::Arc::new(parse_categories_csv(DEFAULT_CATEGORIES_CSV)?),
+                list => list,
+            };
             let jieba = &hub.understanding.jieba;
             let classifier = hub.understanding.classifier();
             let outcomes = match folds {
