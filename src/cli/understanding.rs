@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::{read_text, DatabaseArgs};
-use crate::domain::classify::corpus::{parse_jsonl, LabelledAppeal};
+use crate::domain::classify::corpus::{parse_jsonl, LabelledAppeal, SHIPPED_CORPUS};
 use crate::domain::classify::eval::{cross_validate, duplicate_figures, evaluate, report};
 use crate::domain::classify::TrainingExample;
 use crate::domain::taxonomy::{parse_categories_csv, DEFAULT_CATEGORIES_CSV};
@@ -14,14 +14,18 @@ use crate::service::{understanding, Hub};
 
 #[derive(Debug, Subcommand)]
 pub enum ClassifyCommand {
-    /// Retrain from the confirmed appeals in the database (dispatched, with a category),
-    /// or from a labelled JSONL file, and store the model; serving nodes load it on start.
+    /// Retrain from the confirmed appeals in the database (dispatched, with a category)
+    /// together with the shipped corpus, or from a labelled JSONL file alone, and store
+    /// the model; serving nodes load it on start.
     Train {
         #[command(flatten)]
         database: DatabaseArgs,
         /// A labelled JSONL file (the format of data/appeals/corpus.jsonl).
         #[arg(long)]
         from: Option<PathBuf>,
+        /// Leave the shipped corpus out when training from the database.
+        #[arg(long, conflicts_with = "from")]
+        database_only: bool,
     },
     /// Measure on a labelled JSONL file. With --folds K: K-fold cross-validation on the
     /// file (trained and tested on the file only, with the database's rules). Without:
@@ -53,7 +57,7 @@ fn read_labelled(path: &PathBuf) -> anyhow::Result<Vec<LabelledAppeal>> {
 
 pub async fn classify(action: ClassifyCommand) -> anyhow::Result<i32> {
     match action {
-        ClassifyCommand::Train { database, from } => {
+        ClassifyCommand::Train { database, from, database_only } => {
             let hub = database.hub().await?;
             let (examples, source): (Vec<TrainingExample>, String) = match &from {
                 Some(path) => {
@@ -61,7 +65,15 @@ pub async fn classify(action: ClassifyCommand) -> anyhow::Result<i32> {
                     let name = path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().to_string());
                     (appeals.iter().map(LabelledAppeal::to_example).collect(), format!("file:{name}"))
                 }
-                None => (hub.db.confirmed_examples().await?, "database".to_string()),
+                None if database_only => (hub.db.confirmed_examples().await?, "database".to_string()),
+                None => {
+                    // A county with few confirmed appeals keeps the shipped baseline.
+                    let mut examples = hub.db.confirmed_examples().await?;
+                    let confirmed = examples.len();
+                    let shipped = parse_jsonl(SHIPPED_CORPUS).map_err(|error| anyhow::anyhow!("shipped corpus: {error}"))?;
+                    examples.extend(shipped.iter().map(LabelledAppeal::to_example));
+                    (examples, format!("database ({confirmed} confirmed) + shipped corpus"))
+                }
             };
             let id = understanding::train_and_store(&hub, &examples, &source).await?;
             println!("trained model {id} from {} examples ({source})", examples.len());
