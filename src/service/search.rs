@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 use super::ServiceError;
 use crate::domain::access::Scope;
 use crate::domain::classify::features::is_content_token;
+use crate::storage::understanding::SearchRow;
 use crate::storage::Db;
 
 /// The name the jieba tokenizer is registered under.
@@ -166,21 +167,7 @@ impl SearchIndex {
                 if writer.recent.get(&row.id).is_some_and(|(_, version)| *version == row.version) {
                     continue;
                 }
-                writer.writer.delete_term(Term::from_field_i64(self.fields.id, row.id));
-                let mut document = TantivyDocument::default();
-                document.add_i64(self.fields.id, row.id);
-                document.add_text(self.fields.number, &row.number);
-                document.add_text(self.fields.text, &row.text);
-                if let Some(address) = &row.address {
-                    document.add_text(self.fields.address, address);
-                }
-                for prefix in region_prefixes(&row.region_code) {
-                    document.add_text(self.fields.region_path, prefix);
-                }
-                for unit in &row.unit_ids {
-                    document.add_i64(self.fields.units, *unit);
-                }
-                writer.writer.add_document(document).map_err(internal)?;
+                self.add_row(&writer.writer, row)?;
                 writer.recent.insert(row.id, (row.updated_ms, row.version));
                 total += 1;
             }
@@ -195,6 +182,37 @@ impl SearchIndex {
             self.reader.reload().map_err(internal)?;
         }
         Ok(total)
+    }
+
+    /// Replaces one appeal's document (not yet committed).
+    fn add_row(&self, writer: &IndexWriter, row: &SearchRow) -> Result<(), ServiceError> {
+        writer.delete_term(Term::from_field_i64(self.fields.id, row.id));
+        let mut document = TantivyDocument::default();
+        document.add_i64(self.fields.id, row.id);
+        document.add_text(self.fields.number, &row.number);
+        document.add_text(self.fields.text, &row.text);
+        if let Some(address) = &row.address {
+            document.add_text(self.fields.address, address);
+        }
+        for prefix in region_prefixes(&row.region_code) {
+            document.add_text(self.fields.region_path, prefix);
+        }
+        for unit in &row.unit_ids {
+            document.add_i64(self.fields.units, *unit);
+        }
+        writer.add_document(document).map_err(internal)?;
+        Ok(())
+    }
+
+    /// Indexes rows directly and commits (benchmarks and tests; nodes use `catch_up`).
+    pub async fn index_rows(&self, rows: &[SearchRow]) -> Result<(), ServiceError> {
+        let mut guard = self.writer.lock().await;
+        for row in rows {
+            self.add_row(&guard.writer, row)?;
+        }
+        guard.writer.commit().map_err(internal)?;
+        self.reader.reload().map_err(internal)?;
+        Ok(())
     }
 
     /// The query's content words as jieba cuts them (what every hit must contain).
@@ -285,6 +303,47 @@ mod tests {
         assert!(words.contains(&"燃气".to_string()), "{words:?}");
         assert!(words.contains(&"abc".to_string()), "{words:?}");
         assert!(!words.iter().any(|word| word == "！" || word == "，"), "{words:?}");
+    }
+
+    /// Indexes 200,000 appeals made from the corpus texts and times queries in a
+    /// township's scope. A measurement, not a test: `cargo test --release -- --ignored
+    /// search_bench --nocapture`.
+    #[tokio::test]
+    #[ignore]
+    async fn search_bench() {
+        let appeals = crate::domain::classify::corpus::parse_jsonl(crate::domain::classify::corpus::SHIPPED_CORPUS).unwrap();
+        let index = SearchIndex::new(Arc::new(Jieba::new())).unwrap();
+        let total = 200_000;
+        let started = std::time::Instant::now();
+        for chunk in 0..(total / 10_000) {
+            let rows: Vec<SearchRow> = (0..10_000)
+                .map(|offset| {
+                    let id = (chunk * 10_000 + offset) as i64;
+                    let appeal = &appeals[id as usize % appeals.len()];
+                    SearchRow {
+                        id,
+                        number: format!("MQ-20260101-{id:06}"),
+                        text: appeal.text.clone(),
+                        address: None,
+                        region_code: format!("511824{:03}{:03}", 100 + id % 17, 200 + id % 23),
+                        unit_ids: vec![id % 50],
+                        received_ms: id,
+                        updated_ms: id,
+                        version: 1,
+                    }
+                })
+                .collect();
+            index.index_rows(&rows).await.unwrap();
+        }
+        eprintln!("indexed {total} appeals in {:?}", started.elapsed());
+        let scope = Scope::RegionSubtreeOrHandledBy { region_prefix: "511824101".into(), unit_id: 7 };
+        let queries = ["路灯", "燃气泄漏", "噪音扰民", "低保", "排洪沟 堵", "自来水 黄色"];
+        let started = std::time::Instant::now();
+        let mut hits = 0;
+        for round in 0..100 {
+            hits += index.search(queries[round % queries.len()], &scope, 20).unwrap().len();
+        }
+        eprintln!("100 scoped queries in {:?} ({hits} hits)", started.elapsed());
     }
 
     #[test]
