@@ -11,6 +11,8 @@ use crate::domain::deadline::{due_at, TimeLimit};
 use crate::service::{auth, places, Clock, Hub, HubConfig};
 use crate::storage::{redact_url, Db};
 
+mod understanding;
+
 #[derive(Debug, Parser)]
 #[command(name = "minqing", version, about = "民情枢纽: the appeal hub for county grassroots governance")]
 pub struct Cli {
@@ -132,6 +134,16 @@ pub enum Command {
     Bench {
         #[command(subcommand)]
         what: crate::bench::BenchCommand,
+    },
+    /// The appeal classifier: train it, measure it.
+    Classify {
+        #[command(subcommand)]
+        action: understanding::ClassifyCommand,
+    },
+    /// Hot spots: scan for clusters of appeals and raise warnings.
+    Hotspots {
+        #[command(subcommand)]
+        action: understanding::HotspotCommand,
     },
 }
 
@@ -278,6 +290,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench { what } => crate::bench::run(what).await,
         Command::Backup { database, out } => crate::service::backup::run_backup(&database.url()?, &out).await,
         Command::Restore { database, file, force } => crate::service::backup::run_restore(&database.url()?, &file, force).await,
+        Command::Classify { action } => understanding::classify(action).await,
+        Command::Hotspots { action } => understanding::hotspots(action).await,
     }
 }
 
@@ -359,6 +373,7 @@ async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool, clock: Cl
     if demo {
         load_demo_if_empty(&hub).await?;
     }
+    understanding::spawn_background(&hub);
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
     let address = listener.local_addr()?;
     println!("minqing is listening on http://{address}");

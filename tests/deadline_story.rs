@@ -28,9 +28,15 @@ fn lamp_appeal(text: &str) -> NewAppeal {
         address: None,
         channel: Channel::Hotline,
         contact: Contact::parse(Some("王大爷"), Some("13812345678")).expect("contact"),
-        category_code: None,
+        category_code: Some("0201".into()),
         meeting_id: None,
-        judgement: None,
+        // The operator judges it a small, blue matter, so the ladder starts from blue
+        // whatever the classifier would suggest.
+        judgement: Some(minqing::service::intake::StaffJudgement {
+            urgent: Some(false),
+            triage: Some(minqing::domain::appeal::Triage::Small),
+            tier: Some(Tier::Blue),
+        }),
     }
 }
 

@@ -34,7 +34,6 @@ use crate::domain::geo::routing::{route, GridShape, RouteOutcome};
 use crate::domain::ownership::UTILITY_CATEGORIES;
 use crate::domain::region::RegionLevel;
 use crate::domain::taxonomy::{parse_categories_csv, Category, DEFAULT_CATEGORIES_CSV};
-use crate::domain::triage::suggest;
 use crate::domain::workflow::{Actor, Command};
 use crate::service::intake::{self, NewAppeal};
 use crate::service::{actions, auth, places, Clock, Hub, ServiceError};
@@ -590,6 +589,8 @@ struct Plan {
     jitter_seed: u64,
     steps: Vec<(Timestamp, Step)>,
     story: Option<(&'static str, &'static str)>,
+    /// The triage class and tier the staff member entering the appeal judged at intake.
+    judged: Option<(Triage, Tier)>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -724,7 +725,8 @@ fn plan_corpus(hub: &Hub, world: &World, categories: &[Category], start: Timesta
         // half of the time; the keyword rules then guess, or the appeal waits for triage.
         let resident = matches!(entry.channel, Channel::Web | Channel::MiniProgram);
         let give_category = !(resident && entry.id.bytes().map(u32::from).sum::<u32>() % 2 == 0);
-        let suggestion = suggest(&entry.text, category.filter(|_| give_category), categories);
+        let suggestion =
+            crate::service::understanding::suggest(hub, &entry.text, entry.channel, category.filter(|_| give_category), categories);
         let tier = if suggestion.urgent { Tier::Red } else { entry.tier };
         let triage = if suggestion.urgent && entry.triage == Triage::Private { Triage::Big } else { entry.triage };
         let fix_category = suggestion.category_code.as_deref() != Some(entry.category.as_str());
@@ -838,6 +840,7 @@ fn corpus_plan(entry: &CorpusEntry, profile: &Profile, steps: Vec<(Timestamp, St
         jitter_seed: rng.next(),
         steps,
         story: None,
+        judged: None,
     }
 }
 
@@ -1350,6 +1353,7 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
         jitter_seed: 11,
         steps: t.steps,
         story: Some(("mengzhong-guardrail", "猛种村挡墙护栏")),
+        judged: Some((Triage::Small, Tier::Blue)),
     });
 
     // (b) 广元堡社区: leaking roofs, reopened once.
@@ -1429,6 +1433,7 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
         jitter_seed: 22,
         steps: t.steps,
         story: Some(("guangyuanbao-roofs", "广元堡社区房屋漏雨")),
+        judged: Some((Triage::Small, Tier::Blue)),
     });
 
     // (c) 海耳村: the irrigation pond leaks; an extension is granted.
@@ -1491,6 +1496,7 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
         jitter_seed: 33,
         steps: t.steps,
         story: Some(("haier-pond", "海耳村灌溉山坪塘渗漏")),
+        judged: Some((Triage::Big, Tier::Yellow)),
     });
     for plan in &plans {
         if let Some((at, _)) = plan.steps.last()
@@ -1672,7 +1678,7 @@ fn new_appeal(hub: &Hub, world: &World, plan: &Plan) -> Result<NewAppeal, Servic
         contact: plan.contact.clone(),
         category_code: plan.give_category.then(|| plan.category.clone()),
         meeting_id: None,
-        judgement: None,
+        judgement: plan.judged.map(|(triage, tier)| crate::service::intake::StaffJudgement { urgent: None, triage: Some(triage), tier: Some(tier) }),
     })
 }
 

@@ -7,13 +7,13 @@ use super::appeal::{Tier, Triage};
 use super::taxonomy::Category;
 
 /// Words that mean danger to life or property now. Any of them starts the appeal red.
-const URGENT_WORDS: &[&str] = &[
+pub const URGENT_WORDS: &[&str] = &[
     "泄漏", "泄露", "漏气", "着火", "起火", "失火", "火灾", "冒烟", "爆炸", "塌方", "滑坡", "泥石流", "垮塌", "倒塌",
     "洪水", "被淹", "决堤", "溃坝", "触电", "被困", "昏倒", "晕倒", "拿着刀", "持刀", "打人", "落水", "救命",
 ];
 
 /// Keywords per category code. The category with the most matched keywords wins.
-const CATEGORY_WORDS: &[(&str, &[&str])] = &[
+pub const CATEGORY_WORDS: &[(&str, &[&str])] = &[
     ("0101", &["漏雨", "屋顶", "房屋", "危房", "裂缝", "渗水"]),
     ("0102", &["电梯", "老旧小区", "改造"]),
     ("0103", &["违建", "违法建设", "乱搭", "私搭"]),

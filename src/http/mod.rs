@@ -13,13 +13,14 @@ pub mod places;
 pub mod policies;
 pub mod session;
 pub mod supervision;
+pub mod understanding;
 
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -39,7 +40,16 @@ pub fn router(hub: Hub) -> Router {
         .route("/appeals", post(appeals::create::create_appeal).get(appeals::list::list_appeals))
         .route("/appeals/export.csv", get(appeals::export::export_csv))
         .route("/appeals/export.xlsx", get(appeals::export::export_xlsx))
+        .route("/appeals/search", get(understanding::search::search_appeals))
         .route("/appeals/{number}", get(appeals::get::get_appeal))
+        .route("/appeals/{number}/duplicates", get(understanding::duplicates::list_duplicates))
+        .route("/classifier/suggest", post(understanding::classifier::suggest))
+        .route("/classifier/rules", get(understanding::classifier::list_rules).post(understanding::classifier::create_rule))
+        .route("/classifier/rules/{id}", put(understanding::classifier::update_rule).delete(understanding::classifier::delete_rule))
+        .route("/hotspots/warnings", get(understanding::hotspots::list_warnings))
+        .route("/hotspots/warnings/{id}/acknowledge", post(understanding::hotspots::acknowledge_warning))
+        .route("/hotspots/scan", post(understanding::hotspots::scan))
+        .route("/hotspots/monthly-topics", get(understanding::hotspots::monthly_topics))
         .route("/appeals/{number}/actions/{action}", post(appeals::act::act_on_appeal))
         .route("/meetings", post(appeals::meetings::record_meeting))
         .route("/public/appeals/{number}", get(appeals::get::get_public_appeal))

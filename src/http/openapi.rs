@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, appeals, dashboard, notifications, places, policies, session, supervision};
+use super::{admin, appeals, dashboard, notifications, places, policies, session, supervision, understanding};
 
 struct BearerAuth;
 
@@ -59,6 +59,17 @@ impl Modify for BearerAuth {
         supervision::list_urges,
         supervision::list_reminders,
         supervision::list_jobs,
+        understanding::search::search_appeals,
+        understanding::duplicates::list_duplicates,
+        understanding::classifier::suggest,
+        understanding::classifier::list_rules,
+        understanding::classifier::create_rule,
+        understanding::classifier::update_rule,
+        understanding::classifier::delete_rule,
+        understanding::hotspots::list_warnings,
+        understanding::hotspots::acknowledge_warning,
+        understanding::hotspots::scan,
+        understanding::hotspots::monthly_topics,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -71,6 +82,8 @@ impl Modify for BearerAuth {
         (name = "policies", description = "Deadline policies, versioned"),
         (name = "notifications", description = "The in-app inbox, templates and deliveries"),
         (name = "supervision", description = "Supervision notices, the key list, urges, reminders and jobs"),
+        (name = "classifier", description = "Suggesting category, urgency, triage class and tier; the administrator's rules"),
+        (name = "hotspots", description = "Clusters of appeals, early warnings and 每月一题 candidates"),
     )
 )]
 pub struct ApiDoc;

@@ -13,7 +13,6 @@ use crate::domain::geo::routing::{route, RouteOutcome};
 use crate::domain::history::EventKind;
 use crate::domain::ownership::owner_candidates;
 use crate::domain::region::RegionLevel;
-use crate::domain::triage::suggest;
 use crate::storage::appeals::{insert_appeal, next_daily_sequence, AppealRecord, NewEvent, NO_DEADLINE};
 
 /// A new appeal as parsed at the edge. Every field is already valid in shape.
@@ -158,11 +157,14 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
         region_code = county.clone();
     }
 
-    let suggestion = suggest(&input.text, given_category.as_ref(), &categories);
+    let suggestion = super::understanding::suggest(hub, &input.text, input.channel, given_category.as_ref(), &categories);
     let suggestion = apply_judgement(suggestion, input.judgement.as_ref());
     let precise_place = RegionLevel::from_code(&region_code).is_some_and(|level| level.depth() >= RegionLevel::Township.depth());
     let needs_triage = !suggestion.urgent && (suggestion.confidence < hub.config.triage_threshold || !precise_place);
     let mut reasons = suggestion.reasons.clone();
+    if !suggestion.urgent && suggestion.confidence < hub.config.triage_threshold {
+        reasons.push(format!("分类置信度 {:.2} 低于 {:.2}，转人工研判", suggestion.confidence, hub.config.triage_threshold));
+    }
     reasons.push(routing_note);
 
     let owner = if needs_triage {

@@ -15,8 +15,10 @@ pub mod notifications;
 pub mod open311;
 pub mod places;
 pub mod policies;
+pub mod search;
 pub mod supervision;
 pub mod sweep;
+pub mod understanding;
 pub mod view;
 pub mod webhook;
 pub mod xlsx;
@@ -93,6 +95,8 @@ pub struct Hub {
     pub categories: Arc<RwLock<Arc<Vec<Category>>>>,
     /// The group-commit writer for intake; `None` only inside the writer itself.
     pub intake_writer: Option<intake_writer::IntakeWriter>,
+    /// The classifier and the search index (issue 7).
+    pub understanding: Arc<understanding::Understanding>,
 }
 
 impl Hub {
@@ -107,8 +111,10 @@ impl Hub {
             places: Arc::new(RwLock::new(Arc::new(PlaceIndexes::default()))),
             categories: Arc::new(RwLock::new(Arc::new(Vec::new()))),
             intake_writer: None,
+            understanding: Arc::new(understanding::Understanding::new()?),
         };
         hub.reload_caches().await?;
+        understanding::load(&hub).await?;
         let mut hub = hub;
         hub.intake_writer = Some(intake_writer::IntakeWriter::start(hub.clone()));
         Ok(hub)

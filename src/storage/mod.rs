@@ -19,6 +19,7 @@ pub mod policies;
 pub mod schema;
 pub mod sql;
 pub mod supervision;
+pub mod understanding;
 
 use std::str::FromStr;
 use std::time::Duration;

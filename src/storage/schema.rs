@@ -309,6 +309,58 @@ CREATE TABLE reminder_notices (
 "#,
 },
 Migration {
+    version: 5,
+    name: "understanding",
+    sql: r#"
+CREATE TABLE classifier_rules (
+    id {id},
+    name TEXT NOT NULL,
+    category_code TEXT,
+    all_of TEXT NOT NULL,
+    any_of TEXT NOT NULL,
+    none_of TEXT NOT NULL,
+    urgent BIGINT NOT NULL,
+    weight {real} NOT NULL,
+    active BIGINT NOT NULL DEFAULT 1,
+    created_ms BIGINT NOT NULL,
+    updated_ms BIGINT NOT NULL
+);
+
+CREATE TABLE classifier_models (
+    id {id},
+    created_ms BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    examples BIGINT NOT NULL,
+    model TEXT NOT NULL
+);
+
+CREATE TABLE understanding_flags (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE hotspot_warnings (
+    id {id},
+    place_kind TEXT NOT NULL,
+    place_code TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    category_code TEXT NOT NULL,
+    unit_id BIGINT,
+    window_start_ms BIGINT NOT NULL,
+    window_end_ms BIGINT NOT NULL,
+    appeal_count BIGINT NOT NULL,
+    usual_count {real} NOT NULL,
+    reasons TEXT NOT NULL,
+    appeal_numbers TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE INDEX hotspot_warnings_region ON hotspot_warnings (region_code, created_ms);
+CREATE INDEX hotspot_warnings_place ON hotspot_warnings (place_kind, place_code, category_code, window_end_ms);
+CREATE INDEX appeals_updated ON appeals (updated_ms, id);
+"#,
+},
+Migration {
     version: 10,
     name: "work_queue",
     sql: r#"
