@@ -18,6 +18,8 @@ pub mod history;
 pub mod metrics;
 pub mod open311;
 pub mod ownership;
+pub mod points;
+pub mod programme;
 pub mod region;
 pub mod taxonomy;
 pub mod triage;
