@@ -15,10 +15,13 @@ pub mod notifications;
 pub mod open311;
 pub mod people;
 pub mod places;
+pub mod points;
+pub mod programmes;
 pub mod policies;
 pub mod schema;
 pub mod sql;
 pub mod supervision;
+pub mod work_items;
 
 use std::str::FromStr;
 use std::time::Duration;
