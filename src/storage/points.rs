@@ -314,7 +314,7 @@ impl Db {
 
     /// An account's balance just before `before_ms` (the sum of its earlier entries).
     pub async fn point_balance_before(&self, account_id: i64, before_ms: i64) -> Result<i64> {
-        let row = sqlx::query("SELECT COALESCE(SUM(amount), 0) FROM point_entries WHERE account_id = $1 AND at_ms < $2")
+        let row = sqlx::query("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM point_entries WHERE account_id = $1 AND at_ms < $2")
             .bind(account_id)
             .bind(before_ms)
             .fetch_one(&self.pool)
@@ -353,7 +353,7 @@ impl Db {
     /// Points issued (earned, net of corrections) and spent in a region and period.
     pub async fn points_totals(&self, region_prefix: &str, from_ms: i64, to_ms: i64) -> Result<(i64, i64)> {
         let rows = sqlx::query(
-            "SELECT a.kind, COALESCE(SUM(e.amount), 0) FROM point_entries e JOIN point_accounts a ON a.id = e.account_id \
+            "SELECT a.kind, CAST(COALESCE(SUM(e.amount), 0) AS BIGINT) FROM point_entries e JOIN point_accounts a ON a.id = e.account_id \
              WHERE a.region_code >= $1 AND a.region_code < $2 AND e.at_ms >= $3 AND e.at_ms < $4 AND a.kind IN ('pool', 'redemption') GROUP BY a.kind",
         )
         .bind(region_prefix)
@@ -378,13 +378,13 @@ impl Db {
     /// own audit. Returns a line per problem found.
     pub async fn audit_points(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        let unbalanced = sqlx::query("SELECT journal_id, SUM(amount) FROM point_entries GROUP BY journal_id HAVING SUM(amount) <> 0").fetch_all(&self.pool).await?;
+        let unbalanced = sqlx::query("SELECT journal_id, CAST(SUM(amount) AS BIGINT) FROM point_entries GROUP BY journal_id HAVING SUM(amount) <> 0").fetch_all(&self.pool).await?;
         for row in unbalanced {
             let (journal, sum): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
             problems.push(format!("points journal {journal} does not balance (sum {sum})"));
         }
         let drift = sqlx::query(
-            "SELECT a.id, a.balance, COALESCE((SELECT SUM(e.amount) FROM point_entries e WHERE e.account_id = a.id), 0) FROM point_accounts a",
+            "SELECT a.id, a.balance, CAST(COALESCE((SELECT SUM(e.amount) FROM point_entries e WHERE e.account_id = a.id), 0) AS BIGINT) FROM point_accounts a",
         )
         .fetch_all(&self.pool)
         .await?;

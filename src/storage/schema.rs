@@ -343,7 +343,7 @@ CREATE TABLE work_items (
     secret_hash TEXT,
     appeal_id BIGINT,
     status TEXT NOT NULL,
-    score {real},
+    score_tenths BIGINT,
     rating BIGINT,
     attributes TEXT NOT NULL,
     created_ms BIGINT NOT NULL,

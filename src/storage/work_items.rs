@@ -112,7 +112,7 @@ fn corrupt(error: impl std::fmt::Display) -> StorageError {
 }
 
 const COLUMNS: &str = "id, number, kind, list_id, title, body, region_code, owner_unit_id, lead_unit_id, assignee_user_id, person_name, \
-    requested_by_user_id, requester_name, requester_phone, secret_hash, appeal_id, status, score, rating, attributes, created_ms, updated_ms, \
+    requested_by_user_id, requester_name, requester_phone, secret_hash, appeal_id, status, score_tenths, rating, attributes, created_ms, updated_ms, \
     responded_ms, finished_ms, respond_due_ms, finish_due_ms, next_deadline_ms, late_ms, escalated_due_ms, press_count, event_count, head_hash, version";
 
 fn item_from_row(row: &sqlx::any::AnyRow) -> Result<WorkItemRecord> {
@@ -137,7 +137,7 @@ fn item_from_row(row: &sqlx::any::AnyRow) -> Result<WorkItemRecord> {
         secret_hash: row.try_get("secret_hash")?,
         appeal_id: row.try_get("appeal_id")?,
         status: row.try_get("status")?,
-        score: row.try_get("score")?,
+        score: row.try_get::<Option<i64>, _>("score_tenths")?.map(|tenths| tenths as f64 / 10.0),
         rating: row.try_get("rating")?,
         attributes: serde_json::from_str(&attributes).map_err(corrupt)?,
         created_ms: row.try_get("created_ms")?,
@@ -258,7 +258,7 @@ pub async fn set_units(transaction: &mut AnyConnection, item_id: i64, lead: Opti
 /// Writes the mutable columns if nobody changed the item since it was read.
 pub async fn update_item(transaction: &mut AnyConnection, item: &mut WorkItemRecord) -> Result<()> {
     let result = sqlx::query(
-        "UPDATE work_items SET lead_unit_id = $1, assignee_user_id = $2, person_name = $3, status = $4, score = $5, rating = $6, attributes = $7, \
+        "UPDATE work_items SET lead_unit_id = $1, assignee_user_id = $2, person_name = $3, status = $4, score_tenths = $5, rating = $6, attributes = $7, \
          updated_ms = $8, responded_ms = $9, finished_ms = $10, respond_due_ms = $11, finish_due_ms = $12, next_deadline_ms = $13, late_ms = $14, \
          escalated_due_ms = $15, press_count = $16, event_count = $17, head_hash = $18, version = version + 1 WHERE id = $19 AND version = $20",
     )
@@ -266,7 +266,7 @@ pub async fn update_item(transaction: &mut AnyConnection, item: &mut WorkItemRec
     .bind(item.assignee_user_id)
     .bind(&item.person_name)
     .bind(&item.status)
-    .bind(item.score)
+    .bind(item.score.map(|score| (score * 10.0).round() as i64))
     .bind(item.rating)
     .bind(item.attributes.to_string())
     .bind(item.updated_ms)
