@@ -309,9 +309,24 @@ pub async fn audit_verify(db: &Db) -> anyhow::Result<i32> {
             breaks.extend(crate::domain::history::verify_chain(number, &chain, head));
         })
         .await?;
+    // The programmes' work items use the same chain; the points ledger must balance.
+    let work_items = db
+        .all_work_chains(|number, head, chain| {
+            events += chain.len();
+            breaks.extend(crate::domain::history::verify_chain(number, &chain, head));
+        })
+        .await?;
+    let ledger_problems = db.audit_points().await?;
+    for problem in &ledger_problems {
+        println!("BROKEN {problem}");
+    }
     for found in &breaks {
         println!("BROKEN {} event {}: {}", found.appeal_number, found.seq, found.problem);
     }
+    if !ledger_problems.is_empty() {
+        return Ok(1);
+    }
+    println!("ok: {work_items} programme work items chained, points ledger balanced");
     if breaks.is_empty() {
         println!("ok: {appeals} appeals, {events} events, every chain intact");
         Ok(0)

@@ -21,6 +21,8 @@ pub mod hotspot;
 pub mod metrics;
 pub mod open311;
 pub mod ownership;
+pub mod points;
+pub mod programme;
 pub mod region;
 pub mod taxonomy;
 pub mod triage;

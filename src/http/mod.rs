@@ -11,6 +11,7 @@ pub mod open311;
 pub mod openapi;
 pub mod places;
 pub mod policies;
+pub mod programmes;
 pub mod session;
 pub mod supervision;
 pub mod understanding;
@@ -84,7 +85,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/supervision/key-list", get(supervision::key_list))
         .route("/supervision/urges", get(supervision::list_urges))
         .route("/supervision/reminders", get(supervision::list_reminders))
-        .route("/jobs", get(supervision::list_jobs));
+        .route("/jobs", get(supervision::list_jobs))
+        .merge(programme_routes());
     Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::router())
@@ -95,6 +97,36 @@ pub fn router(hub: Hub) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(hub)
+}
+
+/// The programmes' routes: the shared work-item lifecycle and each programme's own.
+fn programme_routes() -> Router<Hub> {
+    use programmes::{points, views, work_items};
+    Router::new()
+        .route("/work-items", get(work_items::list_work_items))
+        .route("/work-items/{number}", get(work_items::get_work_item))
+        .route("/work-items/{number}/actions/{action}", post(work_items::act_on_work_item))
+        .route("/public/work-items/{number}/rate", post(work_items::rate_as_resident))
+        .route("/challenge-lists", post(views::publish_challenge_list))
+        .route("/challenge-lists/claimants", get(views::challenge_claimants))
+        .route("/public/challenge-lists", get(views::public_challenge_lists))
+        .route("/service-orders", post(views::order_service))
+        .route("/service-catalogue", get(views::list_catalogue).put(views::put_catalogue_item))
+        .route("/service-circle", get(views::get_service_circle).put(views::put_service_target))
+        .route("/task-ledgers", post(views::create_ledger))
+        .route("/task-ledgers/{id}", get(views::get_ledger))
+        .route("/task-ledgers/{id}/reminders", post(views::remind_ledger))
+        .route("/disputes", post(views::register_dispute))
+        .route("/meetings/{id}", get(views::get_meeting))
+        .route("/meetings/{id}/attendance", post(views::record_attendance))
+        .route("/meeting-schedules", get(views::list_schedules).post(views::create_schedule))
+        .route("/dashboard/programmes", get(views::programme_dashboard))
+        .route("/points/rules", get(points::list_rules).put(points::put_rule))
+        .route("/points/earn", post(points::earn))
+        .route("/points/spend", post(points::spend))
+        .route("/points/journals/{id}/correct", post(points::correct))
+        .route("/points/accounts", get(points::list_accounts))
+        .route("/points/accounts/{id}/statement", get(points::statement))
 }
 
 /// 200 once the database answers.

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, appeals, dashboard, notifications, places, policies, session, supervision, understanding};
+use super::{admin, appeals, dashboard, notifications, places, policies, programmes, session, supervision, understanding};
 
 struct BearerAuth;
 
@@ -70,6 +70,34 @@ impl Modify for BearerAuth {
         understanding::hotspots::acknowledge_warning,
         understanding::hotspots::scan,
         understanding::hotspots::monthly_topics,
+        programmes::work_items::list_work_items,
+        programmes::work_items::get_work_item,
+        programmes::work_items::act_on_work_item,
+        programmes::work_items::rate_as_resident,
+        programmes::views::publish_challenge_list,
+        programmes::views::challenge_claimants,
+        programmes::views::public_challenge_lists,
+        programmes::views::order_service,
+        programmes::views::list_catalogue,
+        programmes::views::put_catalogue_item,
+        programmes::views::get_service_circle,
+        programmes::views::put_service_target,
+        programmes::views::create_ledger,
+        programmes::views::get_ledger,
+        programmes::views::remind_ledger,
+        programmes::views::register_dispute,
+        programmes::views::get_meeting,
+        programmes::views::record_attendance,
+        programmes::views::list_schedules,
+        programmes::views::create_schedule,
+        programmes::views::programme_dashboard,
+        programmes::points::put_rule,
+        programmes::points::list_rules,
+        programmes::points::earn,
+        programmes::points::spend,
+        programmes::points::correct,
+        programmes::points::list_accounts,
+        programmes::points::statement,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -84,6 +112,8 @@ impl Modify for BearerAuth {
         (name = "supervision", description = "Supervision notices, the key list, urges, reminders and jobs"),
         (name = "classifier", description = "Suggesting category, urgency, triage class and tier; the administrator's rules"),
         (name = "hotspots", description = "Clusters of appeals, early warnings and 每月一题 candidates"),
+        (name = "programmes", description = "Challenge lists, service orders, task ledgers, mediation, meetings: one work engine"),
+        (name = "points", description = "The points ledger (积分): rules, earning, spending, corrections, statements"),
     )
 )]
 pub struct ApiDoc;

@@ -304,6 +304,11 @@ pub async fn owner_unit(hub: &Hub, tier: crate::domain::appeal::Tier, region_cod
 /// Letters and digits a person can read aloud without confusion (no 0/O, 1/I/L).
 const SECRET_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
+/// A new follow-up secret (also given to residents who order a service).
+pub fn new_follow_secret() -> String {
+    new_secret()
+}
+
 fn new_secret() -> String {
     let mut rng = rand::rng();
     (0..6).map(|_| SECRET_ALPHABET[rng.random_range(0..SECRET_ALPHABET.len())] as char).collect()

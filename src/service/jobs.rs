@@ -52,6 +52,7 @@ async fn run_one(hub: &Hub, job: &ClaimedJob) -> Result<(), ServiceError> {
             super::sweep::monthly_reminders(hub, &month).await?;
             Ok(())
         }
+        super::work::ESCALATE_JOB => super::work::run_job(hub, &job.payload_json, job.due_ms).await,
         "deliver" => {
             let payload: serde_json::Value = serde_json::from_str(&job.payload_json).unwrap_or_default();
             match payload.get("delivery_id").and_then(serde_json::Value::as_i64) {
@@ -95,13 +96,17 @@ pub async fn tick(hub: &Hub, worker: &str) -> Result<TickReport, ServiceError> {
     let mut report = TickReport::default();
     loop {
         let swept = super::sweep::sweep(hub).await?;
+        // The programmes' overdue work and schedule reminders share the tick and the queue.
+        let programme_work = super::work::sweep(hub).await?;
+        super::programmes::schedule_reminders(hub).await?;
+        report.sweep.escalations += programme_work;
         report.sweep.warnings += swept.warnings;
         report.sweep.escalations += swept.escalations;
         report.sweep.reminders += swept.reminders;
         let (ran, failed) = run_jobs(hub, worker, 100_000).await?;
         report.jobs_run += ran;
         report.jobs_failed += failed;
-        if swept.is_idle() {
+        if swept.is_idle() && programme_work == 0 {
             break;
         }
     }

@@ -14,13 +14,16 @@ pub mod metrics;
 pub mod notifications;
 pub mod open311;
 pub mod places;
+pub mod points;
 pub mod policies;
+pub mod programmes;
 pub mod search;
 pub mod supervision;
 pub mod sweep;
 pub mod understanding;
 pub mod view;
 pub mod webhook;
+pub mod work;
 pub mod xlsx;
 
 use std::sync::atomic::{AtomicI64, Ordering};

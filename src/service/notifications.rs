@@ -48,6 +48,10 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[
     ("urged", "催办：诉求{number}", "诉求{number}（{summary}）被催办（第{urge_count}次）：{reason}", "a supervisor or leader urged the appeal"),
     ("returned", "退单：诉求{number}", "诉求{number}（{summary}）被承办单位退回：{reason}。请重新研判派单。", "the lead unit returned a dispatch"),
     ("reminder", "工作提示函（{month}）", "{unit}：{month}以下指标未达到要求：{shortfalls}。请分析原因，限期整改。", "a monthly reminder notice (工作提示函)"),
+    ("work_assigned", "{kind}：{number}", "{kind}{number}（{title}）已交本单位（{action}），时限{deadline}。{reason}", "programme work (a claim, an order, a task, a dispute) was given to the unit"),
+    ("work_urged", "{action}：{number}", "{kind}{number}（{title}）：{reason}。当前状态{status}，时限{deadline}。", "programme work was urged (督单), reminded (工作提示) or declined"),
+    ("work_overdue", "逾期：{number}", "{kind}{number}（{title}）{reason}，当前状态{status}，请督促办理。", "programme work missed its deadline"),
+    ("schedule_reminder", "活动提醒：{title}", "{title}本期（{period}）尚未开展，请在{deadline}前组织并登记。", "a scheduled meeting or activity of this period has not been held yet"),
 ];
 
 /// A message on its way out over a channel other than the inbox.

@@ -15,11 +15,14 @@ pub mod notifications;
 pub mod open311;
 pub mod people;
 pub mod places;
+pub mod points;
 pub mod policies;
+pub mod programmes;
 pub mod schema;
 pub mod sql;
 pub mod supervision;
 pub mod understanding;
+pub mod work_items;
 
 use std::str::FromStr;
 use std::time::Duration;

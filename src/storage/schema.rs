@@ -361,6 +361,187 @@ CREATE INDEX appeals_updated ON appeals (updated_ms, id);
 "#,
 },
 Migration {
+    version: 7,
+    name: "programmes_work_items_points_meetings",
+    sql: r#"
+CREATE TABLE programme_lists (
+    id {id},
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    owner_unit_id BIGINT NOT NULL,
+    due_ms BIGINT,
+    created_by BIGINT,
+    created_ms BIGINT NOT NULL
+);
+CREATE INDEX programme_lists_kind ON programme_lists (kind, region_code);
+
+CREATE TABLE work_items (
+    id {id},
+    number TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    list_id BIGINT,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    owner_unit_id BIGINT NOT NULL,
+    lead_unit_id BIGINT,
+    assignee_user_id BIGINT,
+    person_name TEXT,
+    requested_by_user_id BIGINT,
+    requester_name TEXT,
+    requester_phone TEXT,
+    secret_hash TEXT,
+    appeal_id BIGINT,
+    status TEXT NOT NULL,
+    score_tenths BIGINT,
+    rating BIGINT,
+    attributes TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    updated_ms BIGINT NOT NULL,
+    responded_ms BIGINT,
+    finished_ms BIGINT,
+    respond_due_ms BIGINT,
+    finish_due_ms BIGINT,
+    next_deadline_ms BIGINT,
+    late_ms BIGINT,
+    escalated_due_ms BIGINT,
+    press_count BIGINT NOT NULL DEFAULT 0,
+    event_count BIGINT NOT NULL,
+    head_hash TEXT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX work_items_kind_region ON work_items (kind, region_code, status);
+CREATE INDEX work_items_list ON work_items (list_id);
+CREATE INDEX work_items_next_deadline ON work_items (next_deadline_ms);
+CREATE INDEX work_items_appeal ON work_items (appeal_id);
+
+CREATE TABLE work_item_units (
+    item_id BIGINT NOT NULL REFERENCES work_items (id),
+    unit_id BIGINT NOT NULL,
+    role TEXT NOT NULL,
+    PRIMARY KEY (item_id, unit_id)
+);
+CREATE INDEX work_item_units_unit ON work_item_units (unit_id, item_id);
+
+CREATE TABLE work_item_events (
+    id {id},
+    item_id BIGINT NOT NULL REFERENCES work_items (id),
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    actor_user_id BIGINT,
+    actor_unit_id BIGINT,
+    at_ms BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (item_id, seq)
+);
+
+CREATE TABLE service_catalogue (
+    id {id},
+    region_code TEXT NOT NULL,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    finish_hours BIGINT NOT NULL,
+    points BIGINT NOT NULL DEFAULT 0,
+    active BIGINT NOT NULL DEFAULT 1,
+    UNIQUE (region_code, code)
+);
+
+CREATE TABLE service_targets (
+    region_code TEXT PRIMARY KEY,
+    response_minutes BIGINT NOT NULL,
+    updated_ms BIGINT NOT NULL,
+    updated_by BIGINT
+);
+
+CREATE TABLE point_accounts (
+    id {id},
+    kind TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    holder_name TEXT NOT NULL,
+    holder_phone TEXT,
+    allow_negative BIGINT NOT NULL DEFAULT 0,
+    balance BIGINT NOT NULL DEFAULT 0,
+    created_ms BIGINT NOT NULL,
+    UNIQUE (kind, region_code, holder_phone)
+);
+CREATE INDEX point_accounts_region ON point_accounts (region_code, kind);
+
+CREATE TABLE point_rules (
+    id {id},
+    region_code TEXT NOT NULL,
+    code TEXT NOT NULL,
+    label TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 1,
+    updated_ms BIGINT NOT NULL,
+    updated_by BIGINT,
+    UNIQUE (region_code, code)
+);
+
+CREATE TABLE point_journals (
+    id {id},
+    dedupe_key TEXT UNIQUE,
+    region_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    rule_code TEXT,
+    reason TEXT NOT NULL,
+    granted_by BIGINT,
+    granted_by_name TEXT,
+    corrects_journal_id BIGINT,
+    work_item_id BIGINT,
+    meeting_id BIGINT,
+    at_ms BIGINT NOT NULL
+);
+CREATE INDEX point_journals_at ON point_journals (region_code, at_ms);
+
+CREATE TABLE point_entries (
+    id {id},
+    journal_id BIGINT NOT NULL REFERENCES point_journals (id),
+    account_id BIGINT NOT NULL REFERENCES point_accounts (id),
+    amount BIGINT NOT NULL,
+    balance_after BIGINT NOT NULL,
+    at_ms BIGINT NOT NULL
+);
+CREATE INDEX point_entries_account ON point_entries (account_id, at_ms, id);
+CREATE INDEX point_entries_journal ON point_entries (journal_id);
+
+ALTER TABLE meetings ADD COLUMN organiser_unit_id BIGINT;
+ALTER TABLE meetings ADD COLUMN schedule_id BIGINT;
+ALTER TABLE meetings ADD COLUMN attachments TEXT;
+CREATE INDEX meetings_region ON meetings (region_code, held_ms);
+CREATE INDEX appeals_meeting ON appeals (meeting_id);
+
+CREATE TABLE meeting_attendance (
+    meeting_id BIGINT NOT NULL REFERENCES meetings (id),
+    name TEXT NOT NULL,
+    phone TEXT,
+    role TEXT NOT NULL,
+    points_journal_id BIGINT,
+    PRIMARY KEY (meeting_id, name)
+);
+
+CREATE TABLE meeting_schedules (
+    id {id},
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    organiser_unit_id BIGINT NOT NULL,
+    every_months BIGINT NOT NULL,
+    starts_month TEXT NOT NULL,
+    remind_days BIGINT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 1,
+    created_ms BIGINT NOT NULL
+)
+"#,
+},
+Migration {
     version: 10,
     name: "work_queue",
     sql: r#"
