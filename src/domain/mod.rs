@@ -15,6 +15,7 @@ pub mod deadline_policy;
 pub mod escalation;
 pub mod geo;
 pub mod history;
+pub mod import;
 pub mod metrics;
 pub mod open311;
 pub mod ownership;

@@ -307,4 +307,12 @@ CREATE TABLE reminder_notices (
     UNIQUE (unit_id, month)
 );
 "#,
+},
+Migration {
+    version: 8,
+    name: "appeal_source_ref",
+    sql: r#"
+ALTER TABLE appeals ADD COLUMN source_ref TEXT;
+CREATE UNIQUE INDEX appeals_source_ref ON appeals (source_ref);
+"#,
 }];
