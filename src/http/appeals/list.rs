@@ -13,6 +13,7 @@ use crate::service::Hub;
 use crate::storage::appeals::{AppealCursor, AppealFilter, AppealOrder};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Comma-separated statuses, e.g. `dispatched,signed_for`; `open` means every open status.
     pub status: Option<String>,
