@@ -159,6 +159,17 @@ pub enum ImportCommand {
     },
     /// Grids from a GeoJSON FeatureCollection (properties: id, region_code, name?, parent_id?).
     Grids { file: PathBuf },
+    /// Historical appeals from another 12345 system's CSV or XLSX export, through a column
+    /// mapping (see docs/import-example.toml). All rows or none; exit 1 if any row is rejected.
+    Appeals {
+        file: PathBuf,
+        /// The column mapping (TOML).
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Check every row and report what would be rejected; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,6 +267,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("migrations applied: {applied:?} ({} at {})", db.dialect.name(), redact_url(&url));
             Ok(0)
         }
+        Command::Import { database, what: ImportCommand::Appeals { file, mapping, dry_run } } => {
+            let hub = database.hub().await?;
+            let bytes = std::fs::read(&file).map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
+            let file_name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            let report = crate::service::import::import_appeals(&hub, &file_name, &bytes, &read_text(&mapping)?, dry_run).await?;
+            for line in crate::service::import::report_lines(&report) {
+                println!("{line}");
+            }
+            Ok(if report.is_clean() { 0 } else { 1 })
+        }
         Command::Import { database, what } => {
             let hub = database.hub().await?;
             let count = match what {
@@ -264,6 +285,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     places::import_region_outlines(&hub, &read_text(&file)?, &code_property).await?
                 }
                 ImportCommand::Grids { file } => places::import_grids(&hub, &read_text(&file)?).await?,
+                ImportCommand::Appeals { .. } => anyhow::bail!("appeals are imported by their own command"),
             };
             println!("imported {count}");
             Ok(0)

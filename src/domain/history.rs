@@ -39,6 +39,9 @@ text_enum! {
         /// A resident's or client's note added to an appeal (Open311 service request
         /// updates); it changes no state.
         Supplemented = "supplemented",
+        /// Written last on an appeal imported from another system's export
+        /// (`minqing import appeals`): where it came from and its original number.
+        Imported = "imported",
     }
 }
 
@@ -66,7 +69,11 @@ impl EventKind {
             EventKind::Reclassified => "reclassify",
             EventKind::Urged => "urge",
             EventKind::Escalated => "escalate",
-            EventKind::Received | EventKind::DuplicateAttached | EventKind::PrimaryResolved | EventKind::Supplemented => "none",
+            EventKind::Received
+            | EventKind::DuplicateAttached
+            | EventKind::PrimaryResolved
+            | EventKind::Supplemented
+            | EventKind::Imported => "none",
         }
     }
 
@@ -96,6 +103,7 @@ impl EventKind {
             EventKind::Urged => "催办",
             EventKind::Escalated => "升级",
             EventKind::Supplemented => "群众补充",
+            EventKind::Imported => "历史导入",
         }
     }
 

@@ -18,6 +18,7 @@ pub mod escalation;
 pub mod geo;
 pub mod history;
 pub mod hotspot;
+pub mod import;
 pub mod metrics;
 pub mod open311;
 pub mod ownership;

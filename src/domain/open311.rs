@@ -227,7 +227,7 @@ pub fn status_after_event(kind: EventKind) -> Option<&'static str> {
         | EventKind::Merged
         | EventKind::PrimaryResolved
         | EventKind::Closed => Some("closed"),
-        EventKind::DuplicateAttached | EventKind::Reclassified | EventKind::Urged | EventKind::Supplemented => None,
+        EventKind::DuplicateAttached | EventKind::Reclassified | EventKind::Urged | EventKind::Supplemented | EventKind::Imported => None,
     }
 }
 

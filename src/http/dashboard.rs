@@ -15,6 +15,7 @@ use crate::service::metrics::{self, GridLoad, Ranking, Summary};
 use crate::service::Hub;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// `YYYY-MM` in China time; the current month when absent.
     pub month: Option<String>,
@@ -159,6 +160,7 @@ pub async fn get_unit_ranking(State(hub): State<Hub>, SignedIn(staff): SignedIn,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GridLoadQuery {
     /// The region whose grids to count (a township or village code); the county when absent.
     pub region_code: Option<String>,

@@ -44,6 +44,7 @@ impl From<NotificationRow> for NotificationView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// `me` (default): your own inbox; `unit`: your unit's shared inbox.
     #[serde(default, rename = "box")]

@@ -93,6 +93,7 @@ pub async fn get_region(State(hub): State<Hub>, Path(code): Path<String>) -> Api
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RouteQuery {
     pub lat: f64,
     pub lng: f64,

@@ -21,6 +21,7 @@ pub struct NoticeRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SupervisionQuery {
     /// Only this appeal's notices.
     pub number: Option<String>,
@@ -104,6 +105,7 @@ pub async fn list_reminders(State(hub): State<Hub>, SignedIn(staff): SignedIn, A
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobsQuery {
     /// `queued`, `running`, `done` or `failed`; all when absent.
     pub state: Option<String>,

@@ -6,6 +6,8 @@
 
 pub mod actions;
 pub mod auth;
+pub mod import;
+pub mod import_files;
 pub mod backup;
 pub mod intake;
 pub mod intake_writer;

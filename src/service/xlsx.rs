@@ -156,7 +156,7 @@ impl ZipWriter {
         central.extend_from_slice(&compressed_size.to_le_bytes());
         central.extend_from_slice(&size.to_le_bytes());
         central.extend_from_slice(&name_length.to_le_bytes());
-        central.extend_from_slice(&[0u8; 12]); // extra, comment, disk, internal attributes
+        central.extend_from_slice(&[0u8; 8]); // extra, comment, disk, internal attributes (2 bytes each)
         central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
         central.extend_from_slice(&offset.to_le_bytes());
         central.extend_from_slice(name.as_bytes());

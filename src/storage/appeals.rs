@@ -105,6 +105,8 @@ pub struct AppealFilter {
     pub queue_of_unit: Option<i64>,
     /// Only appeals whose next deadline is before this instant.
     pub due_before_ms: Option<i64>,
+    /// Only the appeal imported under this source system's number.
+    pub source_ref: Option<String>,
 }
 
 /// How a list is ordered; the cursor carries the last row's key.
@@ -623,6 +625,9 @@ impl Db {
         }
         if let Some(due) = filter.due_before_ms {
             builder.push(" AND a.next_deadline_ms < ").bind(due);
+        }
+        if let Some(source_ref) = &filter.source_ref {
+            builder.push(" AND a.source_ref = ").bind(source_ref.as_str());
         }
         match (order, cursor) {
             (AppealOrder::Deadline, Some(cursor)) if queue_unit.is_some() => {

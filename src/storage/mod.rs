@@ -8,6 +8,7 @@ pub mod appeals;
 pub mod audit;
 pub mod backup;
 pub mod calendar;
+pub mod imports;
 pub mod jobs;
 pub mod meetings;
 pub mod metrics;

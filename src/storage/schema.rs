@@ -542,6 +542,14 @@ CREATE TABLE meeting_schedules (
 "#,
 },
 Migration {
+    version: 8,
+    name: "appeal_source_ref",
+    sql: r#"
+ALTER TABLE appeals ADD COLUMN source_ref TEXT;
+CREATE UNIQUE INDEX appeals_source_ref ON appeals (source_ref);
+"#,
+},
+Migration {
     version: 10,
     name: "work_queue",
     sql: r#"

@@ -92,7 +92,12 @@ impl SqlBuilder {
             // Adding a plain value to `AnyArguments` cannot fail; ignore the infallible result.
             let _ = match value {
                 Value::Int(value) => arguments.add(*value),
-                Value::Real(value) => arguments.add(*value),
+                // sqlx 0.9's `Any` binds a NULL f64 as a PostgreSQL float4 (its null kinds
+                // `Real` and `Double` are swapped), and a statement first prepared with that
+                // NULL then refuses the 8-byte float8 of the next non-NULL call ("incorrect
+                // binary data format"). A NULL f32 comes out as float8, which is what we store.
+                Value::Real(None) => arguments.add(None::<f32>),
+                Value::Real(Some(value)) => arguments.add(*value),
                 Value::Text(value) => arguments.add(value.clone()),
             };
         }

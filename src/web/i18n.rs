@@ -359,6 +359,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("event.duplicate_attached", "并入重复诉求", "Duplicate attached"),
     ("event.primary_resolved", "主诉求已办结", "Primary resolved"),
     ("event.supplemented", "群众补充", "Resident added"),
+    ("event.imported", "历史导入", "Imported"),
     ("event.closed", "归档", "Closed"),
     ("event.reclassified", "改类/调级", "Reclassified"),
     ("event.urged", "催办", "Urged"),

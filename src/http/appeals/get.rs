@@ -13,9 +13,21 @@ use crate::service::view::{appeal_detail, public_detail, AppealView, PublicAppea
 use crate::service::Hub;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FollowQuery {
     /// The resident's secret from the receipt; gives the public view without signing in.
     pub secret: Option<String>,
+}
+
+/// What `GET /api/v1/appeals/{number}` answers: the staff view for a signed-in reader in
+/// scope, or the public view for a resident who sent the secret. Documentation only: the
+/// handler returns one of the two.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum AppealReadView {
+    Staff(AppealView),
+    Public(PublicAppealView),
 }
 
 pub fn parse_number(number: &str) -> ApiResult<AppealNumber> {
@@ -29,7 +41,7 @@ pub fn parse_number(number: &str) -> ApiResult<AppealNumber> {
     get, path = "/api/v1/appeals/{number}", tag = "appeals",
     params(("number" = String, Path, description = "e.g. MQ-20261121-000123"), FollowQuery),
     responses(
-        (status = 200, description = "The appeal with its events", body = AppealView),
+        (status = 200, description = "The appeal with its events (staff), or the public view (a resident with the secret)", body = AppealReadView),
         (status = 401, description = "No token and no secret", body = ErrorEnvelope),
         (status = 404, description = "No such appeal in your scope", body = ErrorEnvelope),
     ),

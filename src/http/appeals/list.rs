@@ -13,6 +13,7 @@ use crate::service::Hub;
 use crate::storage::appeals::{AppealCursor, AppealFilter, AppealOrder};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Comma-separated statuses, e.g. `dispatched,signed_for`; `open` means every open status.
     pub status: Option<String>,
@@ -33,6 +34,8 @@ pub struct ListQuery {
     pub overdue: Option<bool>,
     /// `deadline` (soonest first, the default) or `newest`.
     pub sort: Option<String>,
+    /// The number another system gave an imported appeal (`minqing import appeals`).
+    pub source_ref: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–200, default 50.
@@ -119,6 +122,7 @@ pub fn filter_from_query(query: &ListQuery, staff: &crate::domain::access::Staff
     filter.received_from_ms = query.received_from.as_deref().map(|text| parse_time("received_from", text)).transpose()?;
     filter.received_before_ms = query.received_before.as_deref().map(|text| parse_time("received_before", text)).transpose()?;
     filter.needs_triage = query.needs_triage;
+    filter.source_ref = query.source_ref.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(str::to_string);
     match query.queue.as_deref() {
         None | Some("") | Some("all") => {}
         Some("mine") => filter.queue_of_unit = Some(staff.unit.id),

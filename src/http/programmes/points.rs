@@ -35,6 +35,7 @@ pub async fn put_rule(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityQuery {
     pub region_code: String,
 }
@@ -110,6 +111,7 @@ pub async fn correct(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatementQuery {
     /// `YYYY-MM`.
     pub month: String,

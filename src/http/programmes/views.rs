@@ -20,6 +20,7 @@ fn timestamp(field: &'static str, text: &str) -> ApiResult<jiff::Timestamp> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     /// A region code; its subtree is counted. The county by default.
     pub region_code: Option<String>,

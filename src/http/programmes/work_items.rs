@@ -85,6 +85,7 @@ fn sees_requester(staff: &crate::domain::access::Staff, item: &WorkItemRecord) -
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkListQuery {
     /// challenge, service_order, task or mediation.
     pub kind: Option<String>,

@@ -13,6 +13,7 @@ use crate::service::Hub;
 use crate::storage::understanding::HotspotWarning;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WarningQuery {
     /// `open` or `acknowledged`; all when absent.
     pub status: Option<String>,
@@ -83,6 +84,7 @@ pub async fn scan(State(hub): State<Hub>, SignedIn(staff): SignedIn) -> ApiResul
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TopicsQuery {
     /// `YYYY-MM` in China time; the current month when absent.
     pub month: Option<String>,

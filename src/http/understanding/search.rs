@@ -11,6 +11,7 @@ use crate::service::view::{appeal_view, AppealView};
 use crate::service::{understanding, Hub};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words to find in the text or address (every word must match), or an appeal number.
     pub q: String,
