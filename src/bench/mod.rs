@@ -3,6 +3,7 @@
 //! Every load targets loopback only and is bounded in count and time. Timings are
 //! measured here and reported; no test asserts on them.
 
+pub mod escalation;
 pub mod http_load;
 pub mod seed;
 
@@ -66,6 +67,27 @@ pub enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 60)]
         max_seconds: u64,
+        /// The page to time; a dashboard endpoint works too (sign in as `leader`).
+        #[arg(long, default_value = "/api/v1/appeals?queue=mine&status=open&sort=deadline&limit=20")]
+        path: String,
+    },
+    /// Computes and stores the dashboards' monthly rollup of every month (what the
+    /// scheduler does for new months and every five minutes for the last two).
+    Rollup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Escalates every overdue appeal of a database the way the scheduler does (sweep,
+    /// then the claimed jobs), timing it; then times sweeps that find nothing due.
+    Escalate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Stop after this many escalations (the rest stay due).
+        #[arg(long, default_value_t = 20_000)]
+        limit: usize,
+        /// How many idle sweeps to time afterwards.
+        #[arg(long, default_value_t = 50)]
+        idle_sweeps: usize,
     },
 }
 
@@ -100,11 +122,24 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<i32> {
             println!("intake: {}", report.summary());
             Ok(if report.failures == 0 { 0 } else { 1 })
         }
-        BenchCommand::List { target, username, password, concurrency, requests, max_seconds } => {
+        BenchCommand::Rollup { database } => {
+            let hub = database.hub().await?;
+            let started = Instant::now();
+            let months = crate::service::rollups::refresh_due(&hub, true).await?;
+            let appeals: i64 = months.iter().map(|(_, received)| received).sum();
+            println!("rollup: {} months, {appeals} appeals, in {:.1} s", months.len(), started.elapsed().as_secs_f64());
+            Ok(0)
+        }
+        BenchCommand::Escalate { database, limit, idle_sweeps } => {
+            let hub = database.hub().await?;
+            escalation::run(&hub, limit, idle_sweeps).await?;
+            Ok(0)
+        }
+        BenchCommand::List { target, username, password, concurrency, requests, max_seconds, path } => {
             let token = login(target, &username, &password).await?;
             let plan = http_load::RequestPlan {
                 method: "GET",
-                path: "/api/v1/appeals?queue=mine&status=open&sort=deadline&limit=20".into(),
+                path,
                 headers: vec![("Authorization".into(), format!("Bearer {token}"))],
                 body_for: Box::new(|_| None),
                 expect_status: 200,

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod open311;
 pub mod places;
 pub mod policies;
+pub mod rollups;
 pub mod supervision;
 pub mod sweep;
 pub mod view;

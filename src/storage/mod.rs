@@ -16,6 +16,7 @@ pub mod open311;
 pub mod people;
 pub mod places;
 pub mod policies;
+pub mod rollups;
 pub mod schema;
 pub mod sql;
 pub mod supervision;
