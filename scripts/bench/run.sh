@@ -23,7 +23,7 @@ INTAKE_REQUESTS=${INTAKE_REQUESTS:-20000}
 LIST_APPEALS=${LIST_APPEALS:-1000000}
 DASH_APPEALS=${DASH_APPEALS:-10000000}
 DASH_APPEALS_PG=${DASH_APPEALS_PG:-$LIST_APPEALS}
-PORT=${PORT:-18080}
+PORT=${PORT:-$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 REGIONS=${REGIONS:-$here/../../shared/data/regions}
 [ -d "$REGIONS" ] || REGIONS=/work/shared/data/regions
 [ -x "$BIN" ] || { echo "no release binary at $BIN: cargo build --release first" >&2; exit 2; }
@@ -37,7 +37,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 fig() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$(load)" >> "$FIG"; log "$1 $2 = $3 $4 (load $(load))"; }
 # Pulls "key NUMBER" or "NUMBER/s" out of a bench line.
 num_after() { grep -oE "$1 [0-9.]+" | head -1 | awk '{print $NF}'; }
-rate_of() { grep -oE '[0-9.]+/s' | head -1 | tr -d '/s'; }
+rate_of() { grep -oE '[0-9.]+ ?(lookups)?/s' | head -1 | grep -oE '^[0-9.]+'; }
 
 SERVE_PID=
 stop_serve() {
@@ -63,11 +63,16 @@ dd_secs=$(echo "$dd_out" | grep -oE '[0-9.]+ s' | head -1 | awk '{print $1}')
 fig machine fsync_latency "$(awk -v s="$dd_secs" 'BEGIN{printf "%.3f", s}')" "ms per 4KiB dsync write (1000 writes)"
 
 # ---- routing and import (backend-independent parts first) --------------------------
-line=$("$BIN" bench route --grids 100000 --lookups 2000000); log "$line"
-fig all routing_lookups "$(echo "$line" | rate_of)" "lookups/s, 100000 grids"
+line=$("$BIN" bench route --grids 100000 --lookups 4000000); log "$line"
+fig all routing_lookups "$(echo "$line" | rate_of)" "lookups/s, 100000 grids, all cores"
+fig all routing_lookups_one_core "$(echo "$line" | grep -oE '[0-9]+ lookups/s on one' | grep -oE '^[0-9]+')" "lookups/s, 100000 grids, one thread"
 
 wait_ready() {
-  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && return 0; sleep 0.2; done
+  for _ in $(seq 1 600); do
+    curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.2
+  done
   echo "minqing serve did not start" >&2; return 1
 }
 url_for() { if [ "$1" = sqlite ]; then echo "sqlite://$WORK/$1/minqing.db?mode=rwc"; else echo "$PG_URL_BASE/minqing_bench"; fi; }
@@ -105,14 +110,14 @@ for backend in $BACKENDS; do
   fig "$backend" intake_p99 "$(echo "$line" | num_after p99)" ms
 
   # 2. The workbench list with LIST_APPEALS stored (20 % open).
-  "$BIN" bench seed "${DB[@]}" --appeals "$LIST_APPEALS" --open-share 0.2 2> "$OUT/seed-$backend.log" | tee -a "$OUT/log.txt" >&2
+  "$BIN" bench seed "${DB[@]}" --appeals "$LIST_APPEALS" --open-share 0.2 --overdue 20000 2> "$OUT/seed-$backend.log" | tee -a "$OUT/log.txt" >&2
   line=$("$BIN" bench list --target "127.0.0.1:$PORT" --username zhujian --concurrency 4 --requests 2000 --max-seconds 60); log "$line"
   fig "$backend" list_p50 "$(echo "$line" | num_after p50)" "ms, $LIST_APPEALS stored"
   fig "$backend" list_p99 "$(echo "$line" | num_after p99)" "ms, $LIST_APPEALS stored"
 
-  # 3. Escalation of 20,000 overdue (of the ~20 % open, nearly all overdue), then the rest,
-  #    then sweeps that find nothing due.
-  line=$("$BIN" bench escalate "${DB[@]}" --limit 20000 --idle-sweeps 50 2>>"$OUT/escalate-$backend.log" | tee -a "$OUT/log.txt")
+  # 3. Escalation of the 20,000 overdue (the other open appeals are not yet due), then
+  #    sweeps that find nothing due.
+  line=$("$BIN" bench escalate "${DB[@]}" --limit 1000000 --idle-sweeps 50 2>>"$OUT/escalate-$backend.log" | tee -a "$OUT/log.txt")
   esc=$(echo "$line" | grep '^escalation'); idle=$(echo "$line" | grep '^idle sweep')
   fig "$backend" escalate_20k_s "$(echo "$esc" | grep -oE 'in [0-9.]+ s' | awk '{print $2}')" "s ($(echo "$esc" | grep -oE '[0-9]+ jobs run') , $LIST_APPEALS stored)"
   fig "$backend" idle_sweep_p50 "$(echo "$idle" | num_after p50)" "ms, $LIST_APPEALS stored"

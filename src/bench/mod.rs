@@ -29,6 +29,9 @@ pub enum BenchCommand {
         /// The share of seeded appeals still open.
         #[arg(long, default_value_t = 0.2)]
         open_share: f64,
+        /// How many of the open appeals are past their deadline (the rest are not yet due).
+        #[arg(long, default_value_t = 0)]
+        overdue: usize,
         #[arg(long, default_value_t = 20261122)]
         seed: u64,
     },
@@ -93,16 +96,16 @@ pub enum BenchCommand {
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<i32> {
     match command {
-        BenchCommand::Seed { database, appeals, open_share, seed } => {
+        BenchCommand::Seed { database, appeals, open_share, overdue, seed } => {
             let hub = database.hub().await?;
             let started = Instant::now();
-            let written = seed::seed_appeals(&hub, appeals, open_share, seed).await?;
+            let written = seed::seed_appeals(&hub, appeals, open_share, overdue, seed).await?;
             println!("seeded {written} appeals in {:.1} s", started.elapsed().as_secs_f64());
             Ok(0)
         }
         BenchCommand::Route { grids, lookups } => {
-            let (rate, found) = route_rate(grids, lookups);
-            println!("routing: {grids} grids, {lookups} lookups, {found} found, {rate:.0} lookups/s");
+            let (single, parallel, threads, found) = route_rate(grids, lookups);
+            println!("routing: {grids} grids, {lookups} lookups, {found} found, {parallel:.0} lookups/s on {threads} threads, {single:.0} lookups/s on one");
             Ok(0)
         }
         BenchCommand::Intake { target, concurrency, requests, max_seconds, county } => {
@@ -152,7 +155,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<i32> {
 }
 
 /// Builds a square lattice of `count` grids and times `lookups` point lookups.
-pub fn route_rate(count: usize, lookups: usize) -> (f64, usize) {
+pub fn route_rate(count: usize, lookups: usize) -> (f64, f64, usize, usize) {
     let side = (count as f64).sqrt().ceil() as usize;
     let size = 0.001;
     let mut shapes = Vec::with_capacity(count);
@@ -179,7 +182,28 @@ pub fn route_rate(count: usize, lookups: usize) -> (f64, usize) {
             found += 1;
         }
     }
-    (lookups as f64 / started.elapsed().as_secs_f64(), found)
+    let single = lookups as f64 / started.elapsed().as_secs_f64();
+    // The index is read-only and shared by every request; the server looks up on every
+    // core at once. The same lookups split over all cores:
+    let threads = std::thread::available_parallelism().map(|count| count.get()).unwrap_or(1);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let (index, points) = (&index, &points);
+            scope.spawn(move || {
+                let mut found = 0usize;
+                for lookup in (thread..lookups).step_by(threads) {
+                    let (lng, lat) = points[lookup % points.len()];
+                    if index.locate(lng, lat).is_some() {
+                        found += 1;
+                    }
+                }
+                found
+            });
+        }
+    });
+    let parallel = lookups as f64 / started.elapsed().as_secs_f64();
+    (single, parallel, threads, found)
 }
 
 async fn get_json(target: SocketAddr, path: &str, method: &'static str, body: Option<String>) -> anyhow::Result<serde_json::Value> {

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod intake;
 pub mod intake_writer;
 pub mod jobs;
+pub mod lookup_cache;
 pub mod metrics;
 pub mod notifications;
 pub mod open311;
@@ -94,6 +95,8 @@ pub struct Hub {
     pub categories: Arc<RwLock<Arc<Vec<Category>>>>,
     /// The group-commit writer for intake; `None` only inside the writer itself.
     pub intake_writer: Option<intake_writer::IntakeWriter>,
+    /// Short-lived caches of the policy and of owner units, for intake.
+    pub lookups: Arc<lookup_cache::LookupCache>,
 }
 
 impl Hub {
@@ -108,6 +111,7 @@ impl Hub {
             places: Arc::new(RwLock::new(Arc::new(PlaceIndexes::default()))),
             categories: Arc::new(RwLock::new(Arc::new(Vec::new()))),
             intake_writer: None,
+            lookups: Arc::new(lookup_cache::LookupCache::default()),
         };
         hub.reload_caches().await?;
         let mut hub = hub;
@@ -119,6 +123,7 @@ impl Hub {
     pub async fn reload_caches(&self) -> Result<(), ServiceError> {
         let indexes = places::build_indexes(&self.db).await?;
         let categories = self.db.categories().await?;
+        self.lookups.clear();
         if let Ok(mut slot) = self.places.write() {
             *slot = Arc::new(indexes);
         }
