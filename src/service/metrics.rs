@@ -151,8 +151,8 @@ pub async fn summary(hub: &Hub, reader: &Staff, month: &Month, basic_weight: f64
     Ok(Summary { month: month.label.clone(), rates: rates(&facts, dispatches, returns, basic_weight), days, top_categories })
 }
 
-/// The summary from a stored monthly rollup (the whole county; see `service::rollups`).
-fn summary_from_rollup(hub: &Hub, rollup: &MonthRollup, month: &Month, basic_weight: f64) -> Summary {
+/// The summary from a monthly rollup (the whole county; see `service::rollups`).
+pub fn summary_from_rollup(hub: &Hub, rollup: &MonthRollup, month: &Month, basic_weight: f64) -> Summary {
     let mut total = RateCounts::default();
     let mut per_category: BTreeMap<&str, i64> = BTreeMap::new();
     for (_, category, counts) in &rollup.cells {
@@ -185,17 +185,20 @@ fn summary_from_rollup(hub: &Hub, rollup: &MonthRollup, month: &Month, basic_wei
     Summary { month: month.label.clone(), rates: total.rates(dispatches, returns, basic_weight), days, top_categories }
 }
 
+/// The ranked unit scores of a monthly rollup (the whole county).
+pub fn scores_from_rollup(rollup: &MonthRollup, weights: &ScoreWeights, basic_weight: f64) -> Vec<UnitScore> {
+    let mut by_unit: BTreeMap<i64, RateCounts> = BTreeMap::new();
+    for (unit_id, _, counts) in rollup.cells.iter().filter(|(unit_id, _, _)| *unit_id != 0) {
+        by_unit.entry(*unit_id).or_default().merge(counts);
+    }
+    rank_counts(&by_unit, &rollup.events, weights, basic_weight)
+}
+
 /// The monthly ranking of the units handling appeals in the reader's scope.
 pub async fn ranking(hub: &Hub, reader: &Staff, month: &Month, basic_weight: f64) -> Result<Ranking, ServiceError> {
     let weights = ScoreWeights::default();
     let scores = match super::rollups::usable(hub, reader, month).await? {
-        Some(rollup) => {
-            let mut by_unit: BTreeMap<i64, RateCounts> = BTreeMap::new();
-            for (unit_id, _, counts) in rollup.cells.iter().filter(|(unit_id, _, _)| *unit_id != 0) {
-                by_unit.entry(*unit_id).or_default().merge(counts);
-            }
-            rank_counts(&by_unit, &rollup.events, &weights, basic_weight)
-        }
+        Some(rollup) => scores_from_rollup(&rollup, &weights, basic_weight),
         None => {
             let scope = reader.scope();
             let facts = hub.db.appeal_facts_received(&scope, month.from_ms, month.to_ms).await?;
