@@ -7,7 +7,7 @@
 #   BACKENDS=sqlite PEER=0 scripts/bench/run.sh           # Minqing on SQLite only
 #   LIST_APPEALS=100000 DASH_APPEALS=1000000 scripts/bench/run.sh   # smaller
 #
-# Knobs (environment): BIN, WORK, BACKENDS, PEER, PEER_DIR, PG_URL_BASE, INTAKE_REQUESTS,
+# Knobs (environment): BIN, WORK, BACKENDS, PEER, PEER_BACKENDS, PEER_DIR, PG_URL_BASE, INTAKE_REQUESTS,
 # LIST_APPEALS, DASH_APPEALS (SQLite), DASH_APPEALS_PG, PORT.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +15,7 @@ BIN=${BIN:-${CARGO_TARGET_DIR:-$here/target}/release/minqing}
 WORK=${WORK:-/tmp/minqing-bench}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 PEER=${PEER:-1}
+PEER_BACKENDS=${PEER_BACKENDS:-$BACKENDS}
 PEER_DIR=${PEER_DIR:-/tmp/peer-helpdesk}
 PEER_SRC=${PEER_SRC:-$here/../../shared/bench/peer-helpdesk}
 [ -d "$PEER_SRC" ] || PEER_SRC=/work/shared/bench/peer-helpdesk
@@ -145,7 +146,7 @@ done
 if [ "$PEER" = 1 ]; then
   [ -x "$PEER_DIR/venv/bin/python" ] || "$PEER_SRC/setup.sh" "$PEER_DIR" >&2
   cp "$PEER_SRC/bench.sh" "$PEER_DIR/"; cp -r "$PEER_SRC/scripts" "$PEER_DIR/"
-  for backend in $BACKENDS; do
+  for backend in $PEER_BACKENDS; do
     if [ "$backend" = postgres ]; then
       (cd "$PEER_DIR" && scripts/pg_start.sh >&2 && PEER_DB=postgres PGPORT=5433 ./bench.sh > "$OUT/peer-$backend.txt" 2>&1; scripts/pg_stop.sh >&2) || true
       fig peer-postgres durability "fsync=on, synchronous_commit=on (autocommit)" ""
@@ -192,6 +193,8 @@ print("| backend | figure | Minqing | peer | ratio | target | met | load (1/5/15
 print("|---|---|---|---|---|---|---|---|")
 for (b, name), (value, unit, load) in figs.items():
     if b.startswith("peer-"):
+        if not any(k[0] == b[5:] for k in figs):
+            print(f"| {b} | {name} | | {value} {unit} | | | | {load} |")
         continue
     peer = figs.get(("peer-" + b, name))
     ratio = ""

@@ -155,7 +155,7 @@ pub async fn summary(hub: &Hub, reader: &Staff, month: &Month, basic_weight: f64
 pub fn summary_from_rollup(hub: &Hub, rollup: &MonthRollup, month: &Month, basic_weight: f64) -> Summary {
     let mut total = RateCounts::default();
     let mut per_category: BTreeMap<&str, i64> = BTreeMap::new();
-    for (_, category, counts) in &rollup.cells {
+    for (category, counts) in &rollup.by_category {
         total.merge(counts);
         *per_category.entry(category.as_str()).or_default() += counts.received;
     }
@@ -188,7 +188,7 @@ pub fn summary_from_rollup(hub: &Hub, rollup: &MonthRollup, month: &Month, basic
 /// The ranked unit scores of a monthly rollup (the whole county).
 pub fn scores_from_rollup(rollup: &MonthRollup, weights: &ScoreWeights, basic_weight: f64) -> Vec<UnitScore> {
     let mut by_unit: BTreeMap<i64, RateCounts> = BTreeMap::new();
-    for (unit_id, _, counts) in rollup.cells.iter().filter(|(unit_id, _, _)| *unit_id != 0) {
+    for (unit_id, counts) in rollup.by_unit.iter().filter(|(unit_id, _)| *unit_id != 0) {
         by_unit.entry(*unit_id).or_default().merge(counts);
     }
     rank_counts(&by_unit, &rollup.events, weights, basic_weight)

@@ -23,6 +23,10 @@ pub struct MonthRollup {
     /// The counts per (unit, category); unit 0 holds appeals with no unit, category ""
     /// those without a category.
     pub cells: Vec<(i64, String, RateCounts)>,
+    /// The counts per unit (unit 0: no unit) and per category ("" : none), summed over
+    /// the cells; `month_rollup` fills these (and not `cells`), `compute_month_rollup` both.
+    pub by_unit: Vec<(i64, RateCounts)>,
+    pub by_category: Vec<(String, RateCounts)>,
     /// Dispatches to and returns by each unit in the month: unit → (dispatches, returns).
     pub events: BTreeMap<i64, (i64, i64)>,
     /// Appeals received and resolved on each day of the month (day 0 first).
@@ -33,7 +37,7 @@ pub struct MonthRollup {
 impl MonthRollup {
     /// The appeals received in the month.
     pub fn received(&self) -> i64 {
-        self.cells.iter().map(|(_, _, counts)| counts.received).sum()
+        self.by_unit.iter().map(|(_, counts)| counts.received).sum()
     }
 }
 
@@ -106,6 +110,14 @@ impl Db {
                 slot.1 = row.try_get(1)?;
             }
         }
+        let mut by_unit: BTreeMap<i64, RateCounts> = BTreeMap::new();
+        let mut by_category: BTreeMap<String, RateCounts> = BTreeMap::new();
+        for (unit_id, category, counts) in &rollup.cells {
+            by_unit.entry(*unit_id).or_default().merge(counts);
+            by_category.entry(category.clone()).or_default().merge(counts);
+        }
+        rollup.by_unit = by_unit.into_iter().collect();
+        rollup.by_category = by_category.into_iter().collect();
         rollup.days = per_day.into_iter().enumerate().map(|(index, (received, resolved))| (index as i64, received, resolved)).collect();
 
         // Returns are counted by the returning unit from the event row; dispatches by the
@@ -212,15 +224,21 @@ impl Db {
             computed_ms: head.try_get(2)?,
             ..MonthRollup::default()
         };
-        let cells = sqlx::query(
-            "SELECT a.unit_id, a.category_code, a.received, a.with_sign_due, a.signed_in_time, a.resolved, a.with_resolve_due, a.resolved_in_time, \
-             a.reopened, a.rated, a.rated_resolved, a.satisfied, a.basically, a.handling_ms FROM metric_unit_months a WHERE a.month = $1",
-        )
-        .bind(month)
-        .fetch_all(&self.pool)
-        .await?;
-        for row in &cells {
-            rollup.cells.push((row.try_get("unit_id")?, row.try_get("category_code")?, counts_from_row(row)?));
+        // The dashboards need the counts per unit (ranking) and per category (summary),
+        // not per (unit, category): both sums are taken here, so a month's read is a few
+        // hundred rows whatever the volume. Cells come back as (unit, "") and (0, category).
+        let sums = "CAST(SUM(a.received) AS BIGINT) AS received, CAST(SUM(a.with_sign_due) AS BIGINT) AS with_sign_due, \
+            CAST(SUM(a.signed_in_time) AS BIGINT) AS signed_in_time, CAST(SUM(a.resolved) AS BIGINT) AS resolved, \
+            CAST(SUM(a.with_resolve_due) AS BIGINT) AS with_resolve_due, CAST(SUM(a.resolved_in_time) AS BIGINT) AS resolved_in_time, \
+            CAST(SUM(a.reopened) AS BIGINT) AS reopened, CAST(SUM(a.rated) AS BIGINT) AS rated, CAST(SUM(a.rated_resolved) AS BIGINT) AS rated_resolved, \
+            CAST(SUM(a.satisfied) AS BIGINT) AS satisfied, CAST(SUM(a.basically) AS BIGINT) AS basically, CAST(SUM(a.handling_ms) AS BIGINT) AS handling_ms";
+        let by_unit = format!("SELECT a.unit_id, {sums} FROM metric_unit_months a WHERE a.month = $1 GROUP BY a.unit_id");
+        for row in sqlx::query(sqlx::AssertSqlSafe(by_unit)).bind(month).fetch_all(&self.pool).await? {
+            rollup.by_unit.push((row.try_get("unit_id")?, counts_from_row(&row)?));
+        }
+        let by_category = format!("SELECT a.category_code, {sums} FROM metric_unit_months a WHERE a.month = $1 GROUP BY a.category_code");
+        for row in sqlx::query(sqlx::AssertSqlSafe(by_category)).bind(month).fetch_all(&self.pool).await? {
+            rollup.by_category.push((row.try_get("category_code")?, counts_from_row(&row)?));
         }
         for row in sqlx::query("SELECT unit_id, dispatches, returns FROM metric_unit_events WHERE month = $1").bind(month).fetch_all(&self.pool).await? {
             rollup.events.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
