@@ -236,6 +236,7 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, overdue: usi
         eprintln!("seeded {written}/{count} appeals ({:.0}/s)", written as f64 / started.elapsed().as_secs_f64());
     }
     hub.db.store_seeded_counters(&day_counters).await?;
+    hub.db.analyze_after_bulk_load().await?;
     Ok(written)
 }
 

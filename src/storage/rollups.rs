@@ -249,6 +249,16 @@ impl Db {
         Ok(Some(rollup))
     }
 
+    /// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite plans from
+    /// its indexes alone). Without it, a freshly seeded million rows is planned as an empty
+    /// table until autovacuum comes round, and a list page takes 100 ms instead of 3.
+    pub async fn analyze_after_bulk_load(&self) -> Result<()> {
+        if self.dialect == super::Dialect::Postgres {
+            sqlx::query("ANALYZE appeals, appeal_events, appeal_handlers, work_queue").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// The months (`YYYY-MM` bounds) that hold appeals: the first and last receipt instants.
     pub async fn received_span(&self) -> Result<Option<(i64, i64)>> {
         let row = sqlx::query("SELECT MIN(received_ms), MAX(received_ms) FROM appeals").fetch_one(&self.pool).await?;
