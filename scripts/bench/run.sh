@@ -164,9 +164,9 @@ load = " ".join(open("/proc/loadavg").read().split()[:3])
 b = "peer-" + sys.argv[2]
 def out(name, value, unit):
     if value is not None: print(f"{b}\t{name}\t{value}\t{unit}\t{load}")
-api = next((r for k, r in rows.items() if k.startswith("api") and "basic" not in k), None)
-form = next((r for k, r in rows.items() if k.startswith("form")), None)
-lst = next((r for k, r in rows.items() if "list" in k and "p50_ms" in r), None)
+api = rows.get("create_via_api_token")
+form = rows.get("create_via_public_form")
+lst = rows.get("ticket_list_page_total")
 esc = rows.get("escalate_tickets"); noop = rows.get("escalate_tickets_noop_rerun")
 if api: out("intake_rate", api.get("per_s"), "tickets/s via REST API"); out("intake_p50", api.get("p50_ms"), "ms"); out("intake_p99", api.get("p99_ms"), "ms")
 if form: out("form_rate", form.get("per_s"), "tickets/s via public form")
