@@ -3,6 +3,7 @@
 //! Every load targets loopback only and is bounded in count and time. Timings are
 //! measured here and reported; no test asserts on them.
 
+pub mod escalation;
 pub mod http_load;
 pub mod seed;
 
@@ -28,6 +29,9 @@ pub enum BenchCommand {
         /// The share of seeded appeals still open.
         #[arg(long, default_value_t = 0.2)]
         open_share: f64,
+        /// How many of the open appeals are past their deadline (the rest are not yet due).
+        #[arg(long, default_value_t = 0)]
+        overdue: usize,
         #[arg(long, default_value_t = 20261122)]
         seed: u64,
     },
@@ -66,21 +70,42 @@ pub enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 60)]
         max_seconds: u64,
+        /// The page to time; a dashboard endpoint works too (sign in as `leader`).
+        #[arg(long, default_value = "/api/v1/appeals?queue=mine&status=open&sort=deadline&limit=20")]
+        path: String,
+    },
+    /// Computes and stores the dashboards' monthly rollup of every month (what the
+    /// scheduler does for new months and every five minutes for the last two).
+    Rollup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Escalates every overdue appeal of a database the way the scheduler does (sweep,
+    /// then the claimed jobs), timing it; then times sweeps that find nothing due.
+    Escalate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Stop after this many escalations (the rest stay due).
+        #[arg(long, default_value_t = 20_000)]
+        limit: usize,
+        /// How many idle sweeps to time afterwards.
+        #[arg(long, default_value_t = 50)]
+        idle_sweeps: usize,
     },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<i32> {
     match command {
-        BenchCommand::Seed { database, appeals, open_share, seed } => {
+        BenchCommand::Seed { database, appeals, open_share, overdue, seed } => {
             let hub = database.hub().await?;
             let started = Instant::now();
-            let written = seed::seed_appeals(&hub, appeals, open_share, seed).await?;
+            let written = seed::seed_appeals(&hub, appeals, open_share, overdue, seed).await?;
             println!("seeded {written} appeals in {:.1} s", started.elapsed().as_secs_f64());
             Ok(0)
         }
         BenchCommand::Route { grids, lookups } => {
-            let (rate, found) = route_rate(grids, lookups);
-            println!("routing: {grids} grids, {lookups} lookups, {found} found, {rate:.0} lookups/s");
+            let (single, parallel, threads, found) = route_rate(grids, lookups);
+            println!("routing: {grids} grids, {lookups} lookups, {found} found, {parallel:.0} lookups/s on {threads} threads, {single:.0} lookups/s on one");
             Ok(0)
         }
         BenchCommand::Intake { target, concurrency, requests, max_seconds, county } => {
@@ -100,11 +125,24 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<i32> {
             println!("intake: {}", report.summary());
             Ok(if report.failures == 0 { 0 } else { 1 })
         }
-        BenchCommand::List { target, username, password, concurrency, requests, max_seconds } => {
+        BenchCommand::Rollup { database } => {
+            let hub = database.hub().await?;
+            let started = Instant::now();
+            let months = crate::service::rollups::refresh_due(&hub, true).await?;
+            let appeals: i64 = months.iter().map(|(_, received)| received).sum();
+            println!("rollup: {} months, {appeals} appeals, in {:.1} s", months.len(), started.elapsed().as_secs_f64());
+            Ok(0)
+        }
+        BenchCommand::Escalate { database, limit, idle_sweeps } => {
+            let hub = database.hub().await?;
+            escalation::run(&hub, limit, idle_sweeps).await?;
+            Ok(0)
+        }
+        BenchCommand::List { target, username, password, concurrency, requests, max_seconds, path } => {
             let token = login(target, &username, &password).await?;
             let plan = http_load::RequestPlan {
                 method: "GET",
-                path: "/api/v1/appeals?queue=mine&status=open&sort=deadline&limit=20".into(),
+                path,
                 headers: vec![("Authorization".into(), format!("Bearer {token}"))],
                 body_for: Box::new(|_| None),
                 expect_status: 200,
@@ -117,7 +155,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<i32> {
 }
 
 /// Builds a square lattice of `count` grids and times `lookups` point lookups.
-pub fn route_rate(count: usize, lookups: usize) -> (f64, usize) {
+pub fn route_rate(count: usize, lookups: usize) -> (f64, f64, usize, usize) {
     let side = (count as f64).sqrt().ceil() as usize;
     let size = 0.001;
     let mut shapes = Vec::with_capacity(count);
@@ -144,7 +182,28 @@ pub fn route_rate(count: usize, lookups: usize) -> (f64, usize) {
             found += 1;
         }
     }
-    (lookups as f64 / started.elapsed().as_secs_f64(), found)
+    let single = lookups as f64 / started.elapsed().as_secs_f64();
+    // The index is read-only and shared by every request; the server looks up on every
+    // core at once. The same lookups split over all cores:
+    let threads = std::thread::available_parallelism().map(|count| count.get()).unwrap_or(1);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let (index, points) = (&index, &points);
+            scope.spawn(move || {
+                let mut found = 0usize;
+                for lookup in (thread..lookups).step_by(threads) {
+                    let (lng, lat) = points[lookup % points.len()];
+                    if index.locate(lng, lat).is_some() {
+                        found += 1;
+                    }
+                }
+                found
+            });
+        }
+    });
+    let parallel = lookups as f64 / started.elapsed().as_secs_f64();
+    (single, parallel, threads, found)
 }
 
 async fn get_json(target: SocketAddr, path: &str, method: &'static str, body: Option<String>) -> anyhow::Result<serde_json::Value> {

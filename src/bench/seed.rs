@@ -52,7 +52,12 @@ const TEXTS: &[&str] = &[
 ];
 
 /// Seeds `count` appeals; `open_share` of them are still open. Returns the count.
-pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -> anyhow::Result<usize> {
+///
+/// Open appeals are recent (received in the last 20 days) and their running deadline is
+/// still ahead, as in a county that keeps up; exactly `overdue` of them (the first open
+/// ones generated) are past it, for the escalation benchmark.
+pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, overdue: usize, seed: u64) -> anyhow::Result<usize> {
+    let mut overdue_left = overdue;
     let grids = hub.db.all_grids().await?;
     if grids.is_empty() {
         anyhow::bail!("the database has no grids; run `minqing serve --demo` once (or import a county) before seeding");
@@ -93,7 +98,12 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
             for row in 0..rows {
                 let id = first_id + (written + done_here + row) as i64;
                 let grid = &grids[rng.below(grids.len())];
-                let received = now - (rng.next() % year_ms as u64) as i64;
+                let open = rng.chance(open_share);
+                let late = open && overdue_left > 0;
+                if late {
+                    overdue_left -= 1;
+                }
+                let received = if open { now - (rng.next() % (20 * 86_400_000)) as i64 } else { now - (rng.next() % year_ms as u64) as i64 };
                 let local = jiff::Timestamp::from_millisecond(received)?.to_zoned(hub.calendar.time_zone().clone()).date();
                 let day = local.strftime("%Y%m%d").to_string();
                 let sequence = {
@@ -102,7 +112,6 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
                     *counter
                 };
                 let number = AppealNumber::new(local, sequence).to_string();
-                let open = rng.chance(open_share);
                 let tier = Tier::ALL[rng.below(4)];
                 let triage = match tier {
                     Tier::Green => Triage::Private,
@@ -124,8 +133,15 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
                 let owner = village_units.get(&grid.region_code).copied();
                 let dispatched = (status != AppealStatus::Received).then_some(received + 3_600_000);
                 let resolved = (!open && status != AppealStatus::Rejected).then_some(received + (1 + rng.below(15) as i64) * 86_400_000);
-                let sign_due = received + 4 * 3_600_000 + (rng.below(3) as i64) * 86_400_000;
-                let resolve_due = received + (3 + rng.below(15) as i64) * 86_400_000;
+                let (sign_due, resolve_due) = if !open {
+                    (received + 4 * 3_600_000 + (rng.below(3) as i64) * 86_400_000, received + (3 + rng.below(15) as i64) * 86_400_000)
+                } else if late {
+                    let past = now - 60_000 - (rng.next() % (5 * 86_400_000)) as i64;
+                    (past, past)
+                } else {
+                    let ahead = now + 3_600_000 + (rng.next() % (15 * 86_400_000)) as i64;
+                    (ahead, ahead + 86_400_000)
+                };
                 let next_deadline = match status {
                     AppealStatus::Received | AppealStatus::Dispatched => sign_due,
                     AppealStatus::SignedFor | AppealStatus::InProgress => resolve_due,
@@ -184,24 +200,24 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
                     if index > 0 {
                         appeals.push(", ");
                     }
-                    appeals.bind(value);
+                    appeals.push(&literal(value));
                 }
                 appeals.push(")");
                 events.push(if row == 0 { "(" } else { ", (" });
-                events.bind(id).push(", 1, 'received', 'seed', ").bind(received).push(", 'seeded', '{}', ");
-                events.bind(GENESIS_HASH).push(", ").bind(hash).push(")");
+                events.push(&literal(id)).push(", 1, 'received', 'seed', ").push(&literal(received)).push(", 'seeded', '{}', ");
+                events.push(&literal(GENESIS_HASH)).push(", ").push(&literal(hash)).push(")");
                 if status.is_open() {
                     let mut queued: Vec<i64> = owner.into_iter().chain(lead).collect();
                     queued.dedup();
                     for unit in queued {
                         queue.push(if queue_rows == 0 { "(" } else { ", (" });
-                        queue.bind(unit).push(", ").bind(id).push(", ").bind(next_deadline).push(")");
+                        queue.push(&literal(unit)).push(", ").push(&literal(id)).push(", ").push(&literal(next_deadline)).push(")");
                         queue_rows += 1;
                     }
                 }
                 if let Some(lead) = lead {
                     handlers.push(if handler_rows == 0 { "(" } else { ", (" });
-                    handlers.bind(id).push(", ").bind(lead).push(", 'lead')");
+                    handlers.push(&literal(id)).push(", ").push(&literal(lead)).push(", 'lead')");
                     handler_rows += 1;
                 }
             }
@@ -220,7 +236,21 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, seed: u64) -
         eprintln!("seeded {written}/{count} appeals ({:.0}/s)", written as f64 / started.elapsed().as_secs_f64());
     }
     hub.db.store_seeded_counters(&day_counters).await?;
+    hub.db.analyze_after_bulk_load().await?;
     Ok(written)
+}
+
+/// Writes a generated value as an SQL literal. Seeded rows are inlined instead of bound:
+/// sqlx's SQLite driver binds `$n` parameters in time that grows with the square of
+/// their number, which made a 200-row statement (6,600 parameters) take a second. Every
+/// value here is generated by this module, and text is quoted with `'` doubled.
+fn literal(value: impl Into<Value>) -> String {
+    match value.into() {
+        Value::Int(Some(number)) => number.to_string(),
+        Value::Real(Some(number)) if number.is_finite() => format!("{number:?}"),
+        Value::Text(Some(text)) => format!("'{}'", text.replace('\'', "''")),
+        Value::Int(None) | Value::Real(_) | Value::Text(None) => "NULL".to_string(),
+    }
 }
 
 async fn next_appeal_id(hub: &Hub) -> anyhow::Result<i64> {

@@ -107,61 +107,137 @@ fn share(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-/// Computes the rates of a set of appeals and the dispatch/return counts that go with it.
-pub fn rates<'a>(facts: impl IntoIterator<Item = &'a AppealFacts>, dispatches: i64, returns: i64, basic_weight: f64) -> Rates {
-    let mut received = 0;
-    let (mut with_sign_due, mut signed_in_time) = (0, 0);
-    let (mut resolved, mut with_resolve_due, mut resolved_in_time, mut reopened) = (0, 0, 0, 0);
-    let (mut rated, mut rated_resolved) = (0, 0);
-    let mut satisfaction_points = 0.0;
-    let mut handling_ms: i128 = 0;
-    for fact in facts {
-        received += 1;
+/// The counts the rates are made of. They add up: the counts of two sets of appeals are
+/// the sums of their counts, which is what lets a monthly rollup store them per unit and
+/// category and the dashboard add them up again (`storage::rollups`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateCounts {
+    pub received: i64,
+    pub with_sign_due: i64,
+    pub signed_in_time: i64,
+    pub resolved: i64,
+    pub with_resolve_due: i64,
+    pub resolved_in_time: i64,
+    pub reopened: i64,
+    pub rated: i64,
+    pub rated_resolved: i64,
+    pub satisfied: i64,
+    pub basically: i64,
+    /// The sum of receipt-to-resolution times of the resolved appeals.
+    pub handling_ms: i64,
+}
+
+impl RateCounts {
+    /// Counts one appeal of the cohort.
+    pub fn add(&mut self, fact: &AppealFacts) {
+        self.received += 1;
         if let Some(due) = fact.sign_due_ms {
-            with_sign_due += 1;
+            self.with_sign_due += 1;
             if fact.signed_ms.is_some_and(|signed| signed <= due) {
-                signed_in_time += 1;
+                self.signed_in_time += 1;
             }
         }
         if let Some(resolved_ms) = fact.resolved_ms {
-            resolved += 1;
-            handling_ms += i128::from((resolved_ms - fact.received_ms).max(0));
+            self.resolved += 1;
+            self.handling_ms = self.handling_ms.saturating_add((resolved_ms - fact.received_ms).max(0));
             if let Some(due) = fact.resolve_due_ms {
-                with_resolve_due += 1;
+                self.with_resolve_due += 1;
                 if resolved_ms <= due {
-                    resolved_in_time += 1;
+                    self.resolved_in_time += 1;
                 }
             }
             if fact.reopen_count > 0 {
-                reopened += 1;
+                self.reopened += 1;
             }
         }
         if let (Some(resolution), Some(satisfaction)) = (fact.resolution, fact.satisfaction) {
-            rated += 1;
+            self.rated += 1;
             if resolution == Resolution::Resolved {
-                rated_resolved += 1;
+                self.rated_resolved += 1;
             }
-            satisfaction_points += match satisfaction {
-                Satisfaction::Satisfied => 1.0,
-                Satisfaction::Basically => basic_weight,
-                Satisfaction::Dissatisfied => 0.0,
-            };
+            match satisfaction {
+                Satisfaction::Satisfied => self.satisfied += 1,
+                Satisfaction::Basically => self.basically += 1,
+                Satisfaction::Dissatisfied => {}
+            }
         }
     }
-    Rates {
-        received,
-        resolved,
-        rated,
-        response_rate: share(signed_in_time, with_sign_due),
-        resolution_rate: share(rated_resolved, rated),
-        satisfaction_rate: (rated > 0).then(|| satisfaction_points / rated as f64),
-        on_time_rate: share(resolved_in_time, with_resolve_due),
-        return_rate: share(returns, dispatches),
-        reopen_rate: share(reopened, resolved),
-        mean_handling_hours: (resolved > 0).then(|| handling_ms as f64 / resolved as f64 / 3_600_000.0),
-        dispatches,
-        returns,
+
+    /// Adds another set's counts to these.
+    pub fn merge(&mut self, other: &RateCounts) {
+        self.received += other.received;
+        self.with_sign_due += other.with_sign_due;
+        self.signed_in_time += other.signed_in_time;
+        self.resolved += other.resolved;
+        self.with_resolve_due += other.with_resolve_due;
+        self.resolved_in_time += other.resolved_in_time;
+        self.reopened += other.reopened;
+        self.rated += other.rated;
+        self.rated_resolved += other.rated_resolved;
+        self.satisfied += other.satisfied;
+        self.basically += other.basically;
+        self.handling_ms = self.handling_ms.saturating_add(other.handling_ms);
     }
+
+    /// The rates these counts give, with the period's dispatch and return counts.
+    pub fn rates(&self, dispatches: i64, returns: i64, basic_weight: f64) -> Rates {
+        let satisfaction_points = self.satisfied as f64 + basic_weight * self.basically as f64;
+        Rates {
+            received: self.received,
+            resolved: self.resolved,
+            rated: self.rated,
+            response_rate: share(self.signed_in_time, self.with_sign_due),
+            resolution_rate: share(self.rated_resolved, self.rated),
+            satisfaction_rate: (self.rated > 0).then(|| satisfaction_points / self.rated as f64),
+            on_time_rate: share(self.resolved_in_time, self.with_resolve_due),
+            return_rate: share(returns, dispatches),
+            reopen_rate: share(self.reopened, self.resolved),
+            mean_handling_hours: (self.resolved > 0).then(|| self.handling_ms as f64 / self.resolved as f64 / 3_600_000.0),
+            dispatches,
+            returns,
+        }
+    }
+}
+
+/// Computes the rates of a set of appeals and the dispatch/return counts that go with it.
+pub fn rates<'a>(facts: impl IntoIterator<Item = &'a AppealFacts>, dispatches: i64, returns: i64, basic_weight: f64) -> Rates {
+    let mut counts = RateCounts::default();
+    for fact in facts {
+        counts.add(fact);
+    }
+    counts.rates(dispatches, returns, basic_weight)
+}
+
+/// Ranks units from their counts and their dispatch/return counts: the same ordering as
+/// `rank_units`, for callers that hold counts instead of facts (the monthly rollup).
+pub fn rank_counts(by_unit: &BTreeMap<i64, RateCounts>, events: &BTreeMap<i64, (i64, i64)>, weights: &ScoreWeights, basic_weight: f64) -> Vec<UnitScore> {
+    let mut units: BTreeMap<i64, RateCounts> = by_unit.clone();
+    for unit_id in events.keys() {
+        units.entry(*unit_id).or_default();
+    }
+    let lines = units
+        .into_iter()
+        .map(|(unit_id, counts)| {
+            let (dispatches, returns) = events.get(&unit_id).copied().unwrap_or_default();
+            let rates = counts.rates(dispatches, returns, basic_weight);
+            let score = score(&rates, weights);
+            UnitScore { unit_id, rates, score, rank: 0 }
+        })
+        .collect();
+    order_and_rank(lines)
+}
+
+fn order_and_rank(mut lines: Vec<UnitScore>) -> Vec<UnitScore> {
+    lines.sort_by(|left, right| match (left.score, right.score) {
+        (Some(a), Some(b)) => b.total_cmp(&a).then(right.rates.received.cmp(&left.rates.received)).then(left.unit_id.cmp(&right.unit_id)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => right.rates.received.cmp(&left.rates.received).then(left.unit_id.cmp(&right.unit_id)),
+    });
+    for (index, line) in lines.iter_mut().enumerate() {
+        line.rank = index as i64 + 1;
+    }
+    lines
 }
 
 /// One unit's line of the monthly ranking.
@@ -201,7 +277,7 @@ pub fn rank_units(facts: &[AppealFacts], events: &[UnitEvent], weights: &ScoreWe
     for unit_id in counts.keys() {
         by_unit.entry(*unit_id).or_default();
     }
-    let mut lines: Vec<UnitScore> = by_unit
+    let lines: Vec<UnitScore> = by_unit
         .into_iter()
         .map(|(unit_id, facts)| {
             let (dispatches, returns) = counts.get(&unit_id).copied().unwrap_or_default();
@@ -210,16 +286,7 @@ pub fn rank_units(facts: &[AppealFacts], events: &[UnitEvent], weights: &ScoreWe
             UnitScore { unit_id, rates, score, rank: 0 }
         })
         .collect();
-    lines.sort_by(|left, right| match (left.score, right.score) {
-        (Some(a), Some(b)) => b.total_cmp(&a).then(right.rates.received.cmp(&left.rates.received)).then(left.unit_id.cmp(&right.unit_id)),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => right.rates.received.cmp(&left.rates.received).then(left.unit_id.cmp(&right.unit_id)),
-    });
-    for (index, line) in lines.iter_mut().enumerate() {
-        line.rank = index as i64 + 1;
-    }
-    lines
+    order_and_rank(lines)
 }
 
 /// How many appeals fall in each category, most frequent first (每月一题 candidates).

@@ -202,7 +202,7 @@ pub async fn apply_in(
     appeal.rating = decision.next.rating;
     appeal.reopen_count = i64::from(decision.next.reopen_count);
     appeal.updated_ms = now_ms;
-    let (_, policy) = super::policies::policy_of_appeal_in(transaction, appeal.id).await?;
+    let (_, policy) = super::lookup_cache::policy_of_appeal_in(hub, transaction, appeal.id).await?;
     let limits = super::policies::limits_for(hub, &policy, &appeal);
     let mut extra = serde_json::Map::new();
 

@@ -178,7 +178,7 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
         .as_deref()
         .and_then(|code| categories.iter().find(|category| category.code == code))
         .map(|category| category.default_working_days);
-    let policy = super::policies::current(hub).await?;
+    let policy = super::lookup_cache::current_policy(hub).await?;
     let limits = policy.policy.step_limits(suggestion.tier, suggestion.urgent, suggestion.category_code.as_deref(), category_days);
     let dispatch_due_at = due_at(&hub.calendar, now, limits.dispatch);
     let dispatch_due = dispatch_due_at.as_millisecond();
@@ -276,8 +276,7 @@ pub async fn store(
     record.number = AppealNumber::new(local_date, sequence).to_string();
     record.secret_hash = secret_hash(&record.number, &prepared.secret);
     let stored = insert_appeal(transaction, &record, &prepared.first_event).await?;
-    crate::storage::policies::set_appeal_policy_version(transaction, stored.id, prepared.policy_version).await?;
-    crate::storage::policies::set_appeal_warning(transaction, stored.id, prepared.warn_ms).await?;
+    crate::storage::policies::set_appeal_clock_at_intake(transaction, stored.id, prepared.policy_version, prepared.warn_ms).await?;
     Ok(IntakeReceipt { appeal: stored, secret: prepared.secret })
 }
 
@@ -294,7 +293,11 @@ pub async fn submit(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) -> 
 /// The unit that owns an appeal at a tier, trying the candidates best first.
 pub async fn owner_unit(hub: &Hub, tier: crate::domain::appeal::Tier, region_code: &str) -> Result<Option<i64>, ServiceError> {
     for (kind, region) in owner_candidates(tier, region_code, &hub.config.county_code) {
+        if let Some(unit_id) = hub.lookups.unit(kind, &region) {
+            return Ok(Some(unit_id));
+        }
         if let Some(unit) = hub.db.unit_for_region(kind, &region).await? {
+            hub.lookups.remember_unit(kind, &region, unit.id);
             return Ok(Some(unit.id));
         }
     }

@@ -8,13 +8,14 @@
 use std::time::Duration;
 
 use super::{Hub, ServiceError};
-use crate::storage::jobs::ClaimedJob;
+use crate::storage::jobs::{fail_job_in, finish_job_in, ClaimedJob};
+use crate::storage::StorageError;
 
 /// How long a claimed job is a worker's before another may take it over.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
 
 /// How many jobs one claim takes.
-pub const CLAIM_BATCH: i64 = 50;
+pub const CLAIM_BATCH: i64 = 200;
 
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -73,7 +74,14 @@ pub async fn run_jobs(hub: &Hub, worker: &str, max_jobs: usize) -> Result<(usize
         if claimed.is_empty() {
             break;
         }
-        for job in &claimed {
+        let (escalations, others): (Vec<ClaimedJob>, Vec<ClaimedJob>) =
+            claimed.into_iter().partition(|job| job.kind == "escalate" && job.appeal_id.is_some() && job.due_ms.is_some());
+        if !escalations.is_empty() {
+            let (batch_ran, batch_failed) = run_escalations(hub, worker, &escalations).await?;
+            ran += batch_ran;
+            failed += batch_failed;
+        }
+        for job in &others {
             match run_one(hub, job).await {
                 Ok(()) => {
                     hub.db.finish_job(job.id, worker, hub.clock.now_ms()).await?;
@@ -88,6 +96,42 @@ pub async fn run_jobs(hub: &Hub, worker: &str, max_jobs: usize) -> Result<(usize
             }
         }
     }
+    Ok((ran, failed))
+}
+
+/// Runs a claimed batch of escalation jobs in ONE transaction: each appeal in its own
+/// savepoint (one failing appeal does not undo its neighbours), each job marked done in
+/// the same savepoint as its work, one durable commit for the batch. A durable commit
+/// costs an fsync; one per appeal would bound escalation by the disk's fsync rate.
+/// If the commit fails, nothing of the batch happened and the jobs come back when their
+/// lease runs out.
+async fn run_escalations(hub: &Hub, worker: &str, jobs: &[ClaimedJob]) -> Result<(usize, usize), ServiceError> {
+    use sqlx::Acquire;
+    let (mut ran, mut failed) = (0, 0);
+    let mut transaction = hub.db.begin_write().await?;
+    for job in jobs {
+        let (Some(appeal_id), Some(due_ms)) = (job.appeal_id, job.due_ms) else { continue };
+        let mut savepoint = (&mut *transaction).begin().await.map_err(StorageError::from)?;
+        let outcome = super::sweep::escalate_in(hub, &mut savepoint, appeal_id, due_ms).await;
+        let outcome = match outcome {
+            Ok(_) => finish_job_in(&mut savepoint, job.id, worker, hub.clock.now_ms()).await.map_err(ServiceError::from),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(()) => {
+                savepoint.commit().await.map_err(StorageError::from)?;
+                ran += 1;
+            }
+            Err(error) => {
+                savepoint.rollback().await.map_err(StorageError::from)?;
+                let now_ms = hub.clock.now_ms();
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+                fail_job_in(&mut transaction, job.id, worker, &error.to_string(), now_ms + backoff_ms(job.attempts), now_ms).await?;
+                failed += 1;
+            }
+        }
+    }
+    transaction.commit().await.map_err(StorageError::from)?;
     Ok((ran, failed))
 }
 
@@ -127,6 +171,7 @@ pub fn spawn_scheduler(hub: Hub, interval: Duration, mut shutdown: tokio::sync::
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_purge_ms = 0_i64;
+        let mut last_rollup: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -141,6 +186,12 @@ pub fn spawn_scheduler(hub: Hub, interval: Duration, mut shutdown: tokio::sync::
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "scheduler tick failed; retrying next tick"),
+            }
+            if last_rollup.is_none_or(|at| at.elapsed() >= super::rollups::REFRESH_EVERY) {
+                last_rollup = Some(std::time::Instant::now());
+                if let Err(error) = super::rollups::refresh_due(&hub, false).await {
+                    tracing::warn!(%error, "refreshing the dashboard rollups failed; retrying later");
+                }
             }
             let now_ms = hub.clock.now_ms();
             if now_ms - last_purge_ms > 24 * 3_600_000 {

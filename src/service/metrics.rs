@@ -8,7 +8,10 @@ use utoipa::ToSchema;
 
 use super::{Hub, ServiceError};
 use crate::domain::access::Staff;
-use crate::domain::metrics::{per_day, rank_units, rates, top_categories, Rates, ScoreWeights, UnitEvent, UnitScore};
+use std::collections::BTreeMap;
+
+use crate::domain::metrics::{per_day, rank_counts, rank_units, rates, top_categories, RateCounts, Rates, ScoreWeights, UnitEvent, UnitScore};
+use crate::storage::rollups::MonthRollup;
 
 /// A calendar month in China time, as epoch-millisecond bounds and day starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +123,9 @@ pub struct Ranking {
 
 /// The month's rates, daily series and top categories in the reader's scope.
 pub async fn summary(hub: &Hub, reader: &Staff, month: &Month, basic_weight: f64) -> Result<Summary, ServiceError> {
+    if let Some(rollup) = super::rollups::usable(hub, reader, month).await? {
+        return Ok(summary_from_rollup(hub, &rollup, month, basic_weight));
+    }
     let scope = reader.scope();
     let facts = hub.db.appeal_facts_received(&scope, month.from_ms, month.to_ms).await?;
     let events = hub.db.dispatch_and_return_events(&scope, month.from_ms, month.to_ms).await?;
@@ -145,14 +151,63 @@ pub async fn summary(hub: &Hub, reader: &Staff, month: &Month, basic_weight: f64
     Ok(Summary { month: month.label.clone(), rates: rates(&facts, dispatches, returns, basic_weight), days, top_categories })
 }
 
+/// The summary from a monthly rollup (the whole county; see `service::rollups`).
+pub fn summary_from_rollup(hub: &Hub, rollup: &MonthRollup, month: &Month, basic_weight: f64) -> Summary {
+    let mut total = RateCounts::default();
+    let mut per_category: BTreeMap<&str, i64> = BTreeMap::new();
+    for (category, counts) in &rollup.by_category {
+        total.merge(counts);
+        *per_category.entry(category.as_str()).or_default() += counts.received;
+    }
+    let dispatches = rollup.events.values().map(|(dispatches, _)| dispatches).sum();
+    let returns = rollup.events.values().map(|(_, returns)| returns).sum();
+    let days = month
+        .days
+        .iter()
+        .enumerate()
+        .map(|(index, day)| {
+            let (received, resolved) =
+                rollup.days.iter().find(|(day_index, _, _)| *day_index == index as i64).map(|(_, received, resolved)| (*received, *resolved)).unwrap_or((0, 0));
+            DayCount { day: day.clone(), received, resolved }
+        })
+        .collect();
+    let mut top: Vec<(String, i64)> = per_category.into_iter().filter(|(_, count)| *count > 0).map(|(code, count)| (code.to_string(), count)).collect();
+    top.sort_by(|left, right| right.1.cmp(&left.1).then(left.0.cmp(&right.0)));
+    top.truncate(10);
+    let categories = hub.category_list();
+    let top_categories = top
+        .into_iter()
+        .map(|(code, count)| {
+            let name = categories.iter().find(|category| category.code == code).map(|category| category.name.clone()).unwrap_or_default();
+            CategoryCount { code, name, count }
+        })
+        .collect();
+    Summary { month: month.label.clone(), rates: total.rates(dispatches, returns, basic_weight), days, top_categories }
+}
+
+/// The ranked unit scores of a monthly rollup (the whole county).
+pub fn scores_from_rollup(rollup: &MonthRollup, weights: &ScoreWeights, basic_weight: f64) -> Vec<UnitScore> {
+    let mut by_unit: BTreeMap<i64, RateCounts> = BTreeMap::new();
+    for (unit_id, counts) in rollup.by_unit.iter().filter(|(unit_id, _)| *unit_id != 0) {
+        by_unit.entry(*unit_id).or_default().merge(counts);
+    }
+    rank_counts(&by_unit, &rollup.events, weights, basic_weight)
+}
+
 /// The monthly ranking of the units handling appeals in the reader's scope.
 pub async fn ranking(hub: &Hub, reader: &Staff, month: &Month, basic_weight: f64) -> Result<Ranking, ServiceError> {
-    let scope = reader.scope();
-    let facts = hub.db.appeal_facts_received(&scope, month.from_ms, month.to_ms).await?;
-    let events = hub.db.dispatch_and_return_events(&scope, month.from_ms, month.to_ms).await?;
     let weights = ScoreWeights::default();
+    let scores = match super::rollups::usable(hub, reader, month).await? {
+        Some(rollup) => scores_from_rollup(&rollup, &weights, basic_weight),
+        None => {
+            let scope = reader.scope();
+            let facts = hub.db.appeal_facts_received(&scope, month.from_ms, month.to_ms).await?;
+            let events = hub.db.dispatch_and_return_events(&scope, month.from_ms, month.to_ms).await?;
+            rank_units(&facts, &events, &weights, basic_weight)
+        }
+    };
     let units = hub.db.units().await?;
-    let lines = rank_units(&facts, &events, &weights, basic_weight)
+    let lines = scores
         .into_iter()
         .map(|line| {
             let unit = units.iter().find(|unit| unit.id == line.unit_id);

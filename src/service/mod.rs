@@ -6,12 +6,13 @@
 
 pub mod actions;
 pub mod auth;
+pub mod backup;
 pub mod import;
 pub mod import_files;
-pub mod backup;
 pub mod intake;
 pub mod intake_writer;
 pub mod jobs;
+pub mod lookup_cache;
 pub mod metrics;
 pub mod notifications;
 pub mod open311;
@@ -19,6 +20,7 @@ pub mod places;
 pub mod points;
 pub mod policies;
 pub mod programmes;
+pub mod rollups;
 pub mod search;
 pub mod supervision;
 pub mod sweep;
@@ -102,6 +104,8 @@ pub struct Hub {
     pub intake_writer: Option<intake_writer::IntakeWriter>,
     /// The classifier and the search index (issue 7).
     pub understanding: Arc<understanding::Understanding>,
+    /// Short-lived caches of the policy and of owner units, for intake.
+    pub lookups: Arc<lookup_cache::LookupCache>,
 }
 
 impl Hub {
@@ -117,6 +121,7 @@ impl Hub {
             categories: Arc::new(RwLock::new(Arc::new(Vec::new()))),
             intake_writer: None,
             understanding: Arc::new(understanding::Understanding::new()?),
+            lookups: Arc::new(lookup_cache::LookupCache::default()),
         };
         hub.reload_caches().await?;
         understanding::load(&hub).await?;
@@ -129,6 +134,7 @@ impl Hub {
     pub async fn reload_caches(&self) -> Result<(), ServiceError> {
         let indexes = places::build_indexes(&self.db).await?;
         let categories = self.db.categories().await?;
+        self.lookups.clear();
         if let Ok(mut slot) = self.places.write() {
             *slot = Arc::new(indexes);
         }

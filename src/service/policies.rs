@@ -78,6 +78,7 @@ pub async fn update(hub: &Hub, staff: &Staff, based_on: i64, policy: DeadlinePol
     let body = serde_json::to_string(&policy).map_err(|error| ServiceError::Internal(error.to_string()))?;
     let now_ms = hub.clock.now_ms();
     let version = hub.db.insert_policy_version(based_on, &body, note, staff.user_id, now_ms).await?;
+    hub.lookups.forget_policy();
     tracing::info!(version, by = %staff.username, "deadline policy changed");
     Ok(PolicyVersion { version, policy, note: note.to_string(), created_ms: now_ms, created_by: Some(staff.user_id) })
 }

@@ -130,15 +130,30 @@ fn previous_month_key(hub: &Hub) -> String {
     previous_month(hub, hub.clock.now()).map(|(month, _, _)| format!("reminders:{month}")).unwrap_or_default()
 }
 
-/// Escalates one appeal whose deadline `due_ms` passed (an `escalate` job). Does nothing
-/// if the appeal's deadline is no longer `due_ms` (it moved, or it was escalated already).
+/// Escalates one appeal whose deadline `due_ms` passed (an `escalate` job), in its own
+/// transaction. Does nothing if the appeal's deadline is no longer `due_ms` (it moved, or
+/// it was escalated already).
 pub async fn escalate(hub: &Hub, appeal_id: i64, due_ms: i64) -> Result<bool, ServiceError> {
-    let Some(snapshot) = hub.db.appeal_by_id(appeal_id).await? else {
-        return Ok(false);
-    };
+    let mut transaction = hub.db.begin_write().await?;
+    let escalated = escalate_in(hub, &mut transaction, appeal_id, due_ms).await?;
+    transaction.commit().await.map_err(StorageError::from)?;
+    Ok(escalated)
+}
+
+/// Escalates one appeal inside the caller's transaction (the job runner gives a whole
+/// claimed batch one transaction, with a savepoint per appeal). The appeal is loaded and
+/// checked inside the transaction: its deadline must still be `due_ms` and past, so a
+/// repeat, or a second node holding the same job, does nothing.
+pub async fn escalate_in(hub: &Hub, transaction: &mut sqlx::AnyConnection, appeal_id: i64, due_ms: i64) -> Result<bool, ServiceError> {
     let now = hub.clock.now();
     let now_ms = now.as_millisecond();
-    if snapshot.next_deadline_ms != due_ms || due_ms > now_ms {
+    if due_ms > now_ms {
+        return Ok(false);
+    }
+    let Some(snapshot) = crate::storage::appeals::load_by_id_in(transaction, appeal_id).await? else {
+        return Ok(false);
+    };
+    if snapshot.next_deadline_ms != due_ms {
         return Ok(false);
     }
     let step = timed_step(snapshot.status).map_or("办理", step_label_zh);
@@ -146,10 +161,9 @@ pub async fn escalate(hub: &Hub, appeal_id: i64, due_ms: i64) -> Result<bool, Se
         Breach::Climb { to } => format!("超过{step}时限，自动由{}色升级为{}色", snapshot.tier.label_zh(), to.label_zh()),
         Breach::Supervise => format!("红色诉求超过{step}时限，自动督办"),
     };
-    let mut transaction = hub.db.begin_write().await?;
     let guard = move |appeal: &AppealRecord| appeal.next_deadline_ms == due_ms && due_ms <= now_ms;
     let command = Command::Escalate { reason: reason.clone() };
-    let applied = match super::actions::apply_in(hub, &mut transaction, &snapshot.number, &Actor::System, &command, None, &guard).await {
+    let applied = match super::actions::apply_in(hub, transaction, &snapshot.number, &Actor::System, &command, None, &guard).await {
         Ok(Some(applied)) => applied,
         Ok(None) => return Ok(false),
         Err(ServiceError::Workflow(WorkflowError::IllegalTransition { .. })) => return Ok(false),
@@ -157,9 +171,8 @@ pub async fn escalate(hub: &Hub, appeal_id: i64, due_ms: i64) -> Result<bool, Se
     };
     if on_breach(applied.before.tier) == Breach::Supervise {
         let late = late_unit(applied.before.status, applied.before.owner_unit_id, applied.before.lead_unit_id);
-        raise_supervision(hub, &mut transaction, &applied.after, late, "automatic", &reason, None, &format!("supervise:{appeal_id}:{due_ms}")).await?;
+        raise_supervision(hub, transaction, &applied.after, late, "automatic", &reason, None, &format!("supervise:{appeal_id}:{due_ms}")).await?;
     }
-    transaction.commit().await.map_err(StorageError::from)?;
     tracing::info!(number = %applied.after.number, tier = %applied.after.tier, "deadline missed: escalated");
     Ok(true)
 }

@@ -480,6 +480,17 @@ pub async fn load_for_update(transaction: &mut AnyConnection, number: &str) -> R
     Ok(appeal)
 }
 
+/// Loads an appeal by id inside a write transaction (with its co-handlers), if it exists.
+pub async fn load_by_id_in(transaction: &mut AnyConnection, id: i64) -> Result<Option<AppealRecord>> {
+    let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE id = $1");
+    let Some(row) = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *transaction).await? else {
+        return Ok(None);
+    };
+    let mut appeal = appeal_from_row(&row)?;
+    appeal.co_unit_ids = co_handlers(&mut *transaction, appeal.id).await?;
+    Ok(Some(appeal))
+}
+
 /// Stores the response to an idempotent request, inside the request's transaction.
 pub async fn store_idempotent_response(
     transaction: &mut AnyConnection,

@@ -107,31 +107,13 @@ impl Db {
 
     /// Marks a claimed job done. Only the worker holding the claim can.
     pub async fn finish_job(&self, id: i64, worker: &str, now_ms: i64) -> Result<()> {
-        sqlx::query("UPDATE jobs SET state = 'done', finished_ms = $1, lease_until_ms = NULL, last_error = NULL WHERE id = $2 AND locked_by = $3 AND state = 'running'")
-            .bind(now_ms)
-            .bind(id)
-            .bind(worker)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        finish(&self.pool, id, worker, now_ms).await
     }
 
     /// Puts a failed job back in the queue at `retry_at_ms`, or marks it failed for good
     /// once it has used its attempts.
     pub async fn fail_job(&self, id: i64, worker: &str, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
-             finished_ms = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
-             run_at_ms = $2, last_error = $3, lease_until_ms = NULL WHERE id = $4 AND locked_by = $5 AND state = 'running'",
-        )
-        .bind(now_ms)
-        .bind(retry_at_ms)
-        .bind(error)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        fail(&self.pool, id, worker, error, retry_at_ms, now_ms).await
     }
 
     /// Jobs by state (all states when `None`), newest first.
@@ -235,4 +217,41 @@ impl Db {
         let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE dedupe_key = $1").bind(dedupe_key).fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>(0)? > 0)
     }
+}
+
+/// Marks a claimed job done inside the caller's transaction, so the job is done if and
+/// only if its work was committed.
+pub async fn finish_job_in(transaction: &mut sqlx::AnyConnection, id: i64, worker: &str, now_ms: i64) -> Result<()> {
+    finish(&mut *transaction, id, worker, now_ms).await
+}
+
+/// Records a failed job inside the caller's transaction (see `Db::fail_job`).
+pub async fn fail_job_in(transaction: &mut sqlx::AnyConnection, id: i64, worker: &str, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<()> {
+    fail(&mut *transaction, id, worker, error, retry_at_ms, now_ms).await
+}
+
+async fn finish<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E, id: i64, worker: &str, now_ms: i64) -> Result<()> {
+    sqlx::query("UPDATE jobs SET state = 'done', finished_ms = $1, lease_until_ms = NULL, last_error = NULL WHERE id = $2 AND locked_by = $3 AND state = 'running'")
+        .bind(now_ms)
+        .bind(id)
+        .bind(worker)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+async fn fail<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E, id: i64, worker: &str, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
+         finished_ms = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
+         run_at_ms = $2, last_error = $3, lease_until_ms = NULL WHERE id = $4 AND locked_by = $5 AND state = 'running'",
+    )
+    .bind(now_ms)
+    .bind(retry_at_ms)
+    .bind(error)
+    .bind(id)
+    .bind(worker)
+    .execute(executor)
+    .await?;
+    Ok(())
 }

@@ -121,6 +121,18 @@ pub async fn set_appeal_policy_version(transaction: &mut sqlx::AnyConnection, ap
     Ok(())
 }
 
+/// At intake: records the policy version the appeal was given and when its owner is
+/// first warned, in one statement (the version is never rewritten once set).
+pub async fn set_appeal_clock_at_intake(transaction: &mut sqlx::AnyConnection, appeal_id: i64, version: i64, warn_ms: i64) -> Result<()> {
+    sqlx::query("UPDATE appeals SET policy_version = COALESCE(policy_version, $1), warn_ms = $2 WHERE id = $3")
+        .bind(version)
+        .bind(warn_ms)
+        .bind(appeal_id)
+        .execute(&mut *transaction)
+        .await?;
+    Ok(())
+}
+
 /// Sets when the owner is next warned (`NO_DEADLINE` for never).
 pub async fn set_appeal_warning(transaction: &mut sqlx::AnyConnection, appeal_id: i64, warn_ms: i64) -> Result<()> {
     sqlx::query("UPDATE appeals SET warn_ms = $1 WHERE id = $2").bind(warn_ms).bind(appeal_id).execute(&mut *transaction).await?;

@@ -571,4 +571,51 @@ INSERT INTO work_queue (unit_id, appeal_id, due_ms)
     ON CONFLICT DO NOTHING;
 "#,
 },
+Migration {
+    version: 11,
+    name: "metric_rollups",
+    sql: r#"
+CREATE TABLE metric_months (
+    month TEXT PRIMARY KEY,
+    from_ms BIGINT NOT NULL,
+    to_ms BIGINT NOT NULL,
+    received BIGINT NOT NULL,
+    computed_ms BIGINT NOT NULL
+);
+CREATE TABLE metric_unit_months (
+    month TEXT NOT NULL,
+    unit_id BIGINT NOT NULL,
+    category_code TEXT NOT NULL,
+    received BIGINT NOT NULL,
+    with_sign_due BIGINT NOT NULL,
+    signed_in_time BIGINT NOT NULL,
+    resolved BIGINT NOT NULL,
+    with_resolve_due BIGINT NOT NULL,
+    resolved_in_time BIGINT NOT NULL,
+    reopened BIGINT NOT NULL,
+    rated BIGINT NOT NULL,
+    rated_resolved BIGINT NOT NULL,
+    satisfied BIGINT NOT NULL,
+    basically BIGINT NOT NULL,
+    handling_ms BIGINT NOT NULL,
+    PRIMARY KEY (month, unit_id, category_code)
+);
+CREATE TABLE metric_unit_events (
+    month TEXT NOT NULL,
+    unit_id BIGINT NOT NULL,
+    dispatches BIGINT NOT NULL,
+    returns BIGINT NOT NULL,
+    PRIMARY KEY (month, unit_id)
+);
+CREATE TABLE metric_days (
+    month TEXT NOT NULL,
+    day_index BIGINT NOT NULL,
+    received BIGINT NOT NULL,
+    resolved BIGINT NOT NULL,
+    PRIMARY KEY (month, day_index)
+);
+CREATE INDEX appeal_events_kind_at ON appeal_events (kind, at_ms);
+CREATE INDEX appeals_resolved ON appeals (resolved_ms);
+"#,
+},
 ];

@@ -74,8 +74,19 @@ impl SqlBuilder {
     }
 
     /// Appends a placeholder and binds its value.
+    ///
+    /// A missing real number is written as the literal `NULL` instead: through `Any`,
+    /// PostgreSQL receives a bound NULL as a 4-byte integer, and the statement, cached by
+    /// its text on the connection, then rejects the 8-byte float of a later execution
+    /// ("incorrect binary data format in bind parameter"). With the literal, the NULL and
+    /// the non-NULL forms are different statements.
     pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
-        self.values.push(value.into());
+        let value = value.into();
+        if matches!(value, Value::Real(None)) {
+            self.sql.push_str("NULL");
+            return self;
+        }
+        self.values.push(value);
         self.sql.push('$');
         self.sql.push_str(&self.values.len().to_string());
         self
