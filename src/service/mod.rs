@@ -20,6 +20,7 @@ pub mod points;
 pub mod policies;
 pub mod programmes;
 pub mod search;
+pub mod smtp;
 pub mod supervision;
 pub mod sweep;
 pub mod understanding;
