@@ -58,6 +58,17 @@ pub struct ClockArgs {
     /// The shared secret webhooks are signed with (HMAC-SHA256).
     #[arg(long, env = "MINQING_WEBHOOK_SECRET", hide_env_values = true, default_value = "")]
     pub webhook_secret: String,
+    /// Send email through the county's mail relay at `HOST:PORT` (channel `email`; plain
+    /// SMTP on the local network, no STARTTLS or AUTH).
+    #[arg(long, env = "MINQING_SMTP_RELAY")]
+    pub smtp_relay: Option<String>,
+    /// The sender address of email notifications (required with --smtp-relay).
+    #[arg(long, env = "MINQING_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// A text file of `unit:ID address` / `user:ID address` lines: who is reached by email,
+    /// and where (read at start; recipients not in it get no email).
+    #[arg(long, env = "MINQING_SMTP_ADDRESSES")]
+    pub smtp_addresses: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -405,6 +416,15 @@ async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool, clock: Cl
             let sender = crate::service::webhook::WebhookSender::new(channel, url, clock.webhook_secret.as_bytes()).map_err(|error| anyhow::anyhow!(error))?;
             crate::service::notifications::register_sender(std::sync::Arc::new(sender));
         }
+    }
+    if let Some(relay) = &clock.smtp_relay {
+        let from = clock.smtp_from.as_deref().ok_or_else(|| anyhow::anyhow!("--smtp-relay needs --smtp-from ADDRESS"))?;
+        let path = clock.smtp_addresses.as_ref().ok_or_else(|| anyhow::anyhow!("--smtp-relay needs --smtp-addresses FILE (who gets email, and where)"))?;
+        let text = std::fs::read_to_string(path).map_err(|error| anyhow::anyhow!("--smtp-addresses {}: {error}", path.display()))?;
+        let directory = crate::service::smtp::EmailDirectory::parse(&text).map_err(|error| anyhow::anyhow!("--smtp-addresses {}: {error}", path.display()))?;
+        tracing::info!(relay = %relay, recipients = directory.len(), "email notifications enabled");
+        let sender = crate::service::smtp::SmtpSender::new(relay, from, directory).map_err(|error| anyhow::anyhow!(error))?;
+        crate::service::notifications::register_sender(std::sync::Arc::new(sender));
     }
     tracing::info!(database = %redact_url(&database.url()?), dialect = hub.db.dialect.name(), "database ready");
     if demo {

@@ -22,6 +22,7 @@ pub mod policies;
 pub mod programmes;
 pub mod rollups;
 pub mod search;
+pub mod smtp;
 pub mod supervision;
 pub mod sweep;
 pub mod understanding;

@@ -69,6 +69,12 @@ pub struct OutboundMessage {
 pub trait Sender: Send + Sync {
     /// The channel's name, stored with each delivery (e.g. `sms`).
     fn channel(&self) -> &str;
+    /// Whether this channel can reach `address` (`user:ID` or `unit:ID`). A recipient it
+    /// cannot reach (e.g. no email address is known) gets no delivery on this channel,
+    /// rather than one bound to fail on every retry.
+    fn reaches(&self, _address: &str) -> bool {
+        true
+    }
     fn send<'a>(&'a self, message: &'a OutboundMessage) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
@@ -108,8 +114,12 @@ fn sender_for(channel: &str) -> Option<Arc<dyn Sender>> {
     senders().read().ok()?.iter().find(|sender| sender.channel() == channel).cloned()
 }
 
-fn channels() -> Vec<String> {
-    senders().read().map(|list| list.iter().map(|sender| sender.channel().to_string()).collect()).unwrap_or_default()
+/// The channels whose senders can reach `address`.
+fn channels_reaching(address: &str) -> Vec<String> {
+    senders()
+        .read()
+        .map(|list| list.iter().filter(|sender| sender.reaches(address)).map(|sender| sender.channel().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// Who a notification is for.
@@ -168,7 +178,7 @@ pub async fn notify(
     let Some(id) = insert_notification(transaction, &notification).await? else {
         return Ok(None);
     };
-    for channel in channels() {
+    for channel in channels_reaching(&who) {
         if let Some(delivery_id) = insert_delivery(transaction, id, &channel, &who, now_ms).await? {
             let job = NewJob {
                 kind: "deliver".into(),
