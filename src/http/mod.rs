@@ -2,6 +2,7 @@
 //! parse input into domain types, call one service function, and shape the answer.
 
 pub mod admin;
+pub mod admin_console;
 pub mod appeals;
 pub mod dashboard;
 pub mod error;
@@ -75,6 +76,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/supervision/urges", get(supervision::list_urges))
         .route("/supervision/reminders", get(supervision::list_reminders))
         .route("/jobs", get(supervision::list_jobs));
+    let api = api.merge(admin_console::routes());
     Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::router())

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, appeals, dashboard, notifications, places, policies, session, supervision};
+use super::{admin, admin_console, appeals, dashboard, notifications, places, policies, session, supervision};
 
 struct BearerAuth;
 
@@ -59,6 +59,16 @@ impl Modify for BearerAuth {
         supervision::list_urges,
         supervision::list_reminders,
         supervision::list_jobs,
+        admin_console::list_users,
+        admin_console::edit_user,
+        admin_console::edit_unit,
+        admin_console::list_categories,
+        admin_console::create_category,
+        admin_console::edit_category,
+        admin_console::list_grid_members,
+        admin_console::remove_grid_member,
+        admin_console::calendar_year,
+        admin_console::import_calendar,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -5,6 +5,7 @@
 //! transaction. It reads the time from the hub's `Clock`, never from the system directly.
 
 pub mod actions;
+pub mod admin;
 pub mod auth;
 pub mod backup;
 pub mod intake;

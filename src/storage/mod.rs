@@ -4,6 +4,7 @@
 //! `Any` driver with runtime queries. `Dialect` covers the few differences.
 //! Callers above this module never see SQL or a row; they get domain types back.
 
+pub mod admin;
 pub mod appeals;
 pub mod audit;
 pub mod backup;

@@ -54,6 +54,7 @@ const ASSETS: &[Asset] = &[
     asset!("map.js", "text/javascript; charset=utf-8"),
     asset!("dashboard.js", "text/javascript; charset=utf-8"),
     asset!("report.js", "text/javascript; charset=utf-8"),
+    asset!("admin.js", "text/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -89,6 +90,7 @@ pub fn routes() -> Router<Hub> {
         .route("/staff/map", get(map))
         .route("/staff/dashboard", get(dashboard))
         .route("/staff/report", get(report))
+        .route("/staff/admin", get(admin))
         .route("/lang/{lang}", get(switch_language))
         .route("/static/{name}", get(static_asset))
         .route("/i18n/{file}", get(dictionary))
@@ -195,6 +197,10 @@ async fn dashboard(State(hub): State<Hub>, headers: HeaderMap) -> Response {
 
 async fn report(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     render(&hub, &headers, "report", "/staff/report".into(), String::new())
+}
+
+async fn admin(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "admin", "/staff/admin".into(), String::new())
 }
 
 #[derive(Deserialize)]

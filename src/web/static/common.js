@@ -60,14 +60,16 @@ window.MQ = (function () {
   function api(method, path, body, options) {
     options = options || {};
     var headers = { 'Accept': 'application/json' };
-    if (body !== undefined && body !== null) headers['Content-Type'] = 'application/json';
+    // A raw body (a file's text or bytes) goes as it is, with its own content type.
+    var raw = options.contentType !== undefined;
+    if (body !== undefined && body !== null) headers['Content-Type'] = raw ? options.contentType : 'application/json';
     var bearer = options.anonymous ? null : token();
     if (bearer) headers['Authorization'] = 'Bearer ' + bearer;
     if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
     return fetch('/api/v1' + path, {
       method: method,
       headers: headers,
-      body: body === undefined || body === null ? undefined : JSON.stringify(body),
+      body: body === undefined || body === null ? undefined : (raw ? body : JSON.stringify(body)),
       credentials: 'omit',
       cache: 'no-store'
     }).then(function (response) {
@@ -154,6 +156,9 @@ window.MQ = (function () {
   document.addEventListener('DOMContentLoaded', function () {
     var out = $('sign-out');
     if (out) out.addEventListener('click', signOut);
+    var admin = $('nav-admin');
+    var who = me();
+    if (admin && who && who.roles && who.roles.indexOf('admin') >= 0) admin.hidden = false;
   });
 
   return {
