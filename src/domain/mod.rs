@@ -8,6 +8,7 @@ pub mod text_enum;
 
 pub mod access;
 pub mod appeal;
+pub mod attachment;
 pub mod calendar;
 pub mod contact;
 pub mod deadline;

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, admin_console, appeals, dashboard, notifications, places, policies, session, supervision};
+use super::{admin, admin_console, appeals, attachments, dashboard, notifications, places, policies, session, supervision};
 
 struct BearerAuth;
 
@@ -69,6 +69,9 @@ impl Modify for BearerAuth {
         admin_console::remove_grid_member,
         admin_console::calendar_year,
         admin_console::import_calendar,
+        attachments::add_attachment,
+        attachments::list_attachments,
+        attachments::get_attachment,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod backup;
 pub mod intake;

@@ -79,6 +79,20 @@ async function signIn(page, base, username) {
   await Promise.all([page.waitForURL(base + '/staff'), page.click('#login-form button[type=submit]')]);
 }
 
+// A 2400×1800 PNG drawn by the page's canvas: a "camera photo" the portal must shrink.
+async function testPhoto(page) {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 2400; canvas.height = 1800;
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#8bc34a'; context.fillRect(0, 0, 2400, 1800);
+    context.fillStyle = '#795548'; context.fillRect(300, 900, 1800, 200);
+    context.fillStyle = '#b71c1c'; context.font = '200px sans-serif'; context.fillText('护栏', 900, 600);
+    return canvas.toDataURL('image/png');
+  });
+  return { name: 'IMG_0001.png', mimeType: 'image/png', buffer: Buffer.from(dataUrl.split(',')[1], 'base64') };
+}
+
 async function act(page, action, fill) {
   await page.click(`#d-action-buttons button[data-action="${action}"]`);
   if (fill) await fill();
@@ -115,11 +129,19 @@ try {
   await resident.selectOption('#village', village);
   await resident.fill('#contact-name', '王大姐');
   await resident.fill('#contact-phone', '13800001234');
+  const photoFile = await testPhoto(resident);
+  await resident.setInputFiles('#photo', photoFile);
+  await resident.waitForSelector('#photo-preview:not([hidden])');
+  const queuedPhoto = await resident.evaluate(() => document.getElementById('photo-thumb').src.length);
+  check(queuedPhoto > 0 && queuedPhoto < photoFile.buffer.length * 1.34, `the photo is shrunk on the phone (${photoFile.buffer.length} bytes → ${Math.round(queuedPhoto * 0.75)})`);
   await resident.click('#appeal-form button[type=submit]');
   await resident.waitForSelector('#receipt:not([hidden])');
   const number = (await resident.textContent('#receipt-number')).trim();
   const secret = (await resident.textContent('#receipt-secret')).trim();
   check(/^MQ-\d{8}-\d{6}$/.test(number), `the portal gives a number (${number}) and a secret`);
+  await resident.waitForFunction(() => document.getElementById('status').classList.contains('ok'));
+  const photos = await (await fetch(`${base}/api/v1/appeals/${number}/attachments?secret=${secret}`)).json();
+  check(photos.length === 1 && photos[0].content_type === 'image/jpeg', 'the photo is attached to the appeal (as a JPEG made on the phone)');
   await shot(resident, 'portal-receipt-phone');
 
   // 2. Offline: the submission waits on the device; the first answer is lost on the way
@@ -132,10 +154,13 @@ try {
   await resident.waitForFunction(() => document.getElementById('picked').textContent.length > 0);
   await shot(resident, 'portal-map-phone');
   await resident.fill('#text', '离线时提交：村口的路灯坏了一个星期了。');
+  await resident.setInputFiles('#photo', photoFile);
+  await resident.waitForSelector('#photo-preview:not([hidden])');
   await phone.setOffline(true);
   await resident.click('#appeal-form button[type=submit]');
   await resident.waitForSelector('#outbox:not([hidden])');
   check((await resident.evaluate(() => JSON.parse(localStorage.getItem('mq_outbox')).length)) === 1, 'offline, the appeal waits in the outbox on the device');
+  check(await resident.evaluate(() => JSON.parse(localStorage.getItem('mq_outbox'))[0].photo.startsWith('data:image/jpeg')), 'the shrunk photo waits with it');
   await shot(resident, 'portal-offline-phone');
   let firstNumber = null;
   let intercepted = 0;
@@ -160,11 +185,17 @@ try {
   const offlineNumber = (await resident.textContent('#receipt-number')).trim();
   check(intercepted >= 2 && firstNumber === offlineNumber, `the retried submission came back as the same appeal ${offlineNumber} (sent ${intercepted} times, taken in once)`);
   await resident.unroute('**/api/v1/appeals');
+  const offlineSecret = (await resident.textContent('#receipt-secret')).trim();
+  await resident.waitForFunction(() => JSON.parse(localStorage.getItem('mq_outbox') || '[]').length === 0);
+  const offlinePhotos = await (await fetch(`${base}/api/v1/appeals/${offlineNumber}/attachments?secret=${offlineSecret}`)).json();
+  check(offlinePhotos.length === 1, 'the queued photo followed its appeal once the connection returned, once');
 
   // 3. Follow by number (the secret comes from the device).
   await resident.goto(base + '/follow#' + number);
   await resident.waitForSelector('#result:not([hidden])');
   check((await resident.textContent('#r-number')).trim() === number, 'the resident follows the appeal by number and secret');
+  await resident.waitForSelector('#r-photos img');
+  check(await resident.$eval('#r-photos img', (img) => img.complete && img.naturalWidth > 0), 'the resident sees the photo');
   await shot(resident, 'follow-phone');
   await axe(resident, 'follow');
 
@@ -180,6 +211,10 @@ try {
   await axe(staff, 'queue');
   await staff.goto(base + '/staff/appeals/' + number);
   await staff.waitForSelector('#d-events li');
+  await staff.waitForSelector('#d-photos img');
+  await staff.waitForFunction(() => { const img = document.querySelector('#d-photos img'); return img.complete && img.naturalWidth > 0; });
+  const width = await staff.$eval('#d-photos img', (img) => img.naturalWidth);
+  check(width === 1600, `staff see the photo on the appeal page, shrunk to ${width} px wide`);
   const actions = await staff.$$eval('#d-action-buttons button', (buttons) => buttons.map((b) => b.dataset.action));
   console.log('  dispatcher may: ' + actions.join(', '));
   if (actions.includes('accept')) await act(staff, 'accept');
@@ -244,7 +279,43 @@ try {
   await staff.waitForSelector('h1');
   check((await staff.textContent('h1')).includes('Calls and meeting minutes'), 'the English switch works');
 
-  // 8. Phone views of staff pages.
+  // 8. An administrator imports a grid and assigns a grid worker to it.
+  await staff.goto(base + '/lang/zh?back=/staff/login');
+  await staff.evaluate(() => sessionStorage.clear());
+  await signIn(staff, base, 'admin');
+  await staff.goto(base + '/staff/admin');
+  await staff.waitForSelector('#admin-map svg path.grid');
+  await axe(staff, 'admin (grids)');
+  const grid = {
+    type: 'FeatureCollection',
+    features: [{ type: 'Feature', properties: { id: '511824202205-E2E', name: '猛种村试点网格', region_code: '511824202205' },
+      geometry: { type: 'Polygon', coordinates: [[[102.25, 29.25], [102.28, 29.25], [102.28, 29.28], [102.25, 29.28], [102.25, 29.25]]] } }],
+  };
+  await staff.setInputFiles('#g-file', { name: 'mengzhong.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(grid)) });
+  await staff.click('#grid-import button[type=submit]');
+  await staff.waitForFunction(() => document.getElementById('status').classList.contains('ok') || document.getElementById('status').classList.contains('error'));
+  check((await staff.textContent('#status')).includes('1'), `the administrator imports a grid (${(await staff.textContent('#status')).trim()})`);
+  await staff.waitForSelector('#admin-map path[data-id="511824202205-E2E"]');
+  await staff.click('#g-table summary, details:has(#g-table) summary');
+  await staff.click('#g-table button:text("511824202205-E2E")');
+  await staff.waitForSelector('#gm-form');
+  await staff.selectOption('#gm-user', 'wanggeyuan');
+  await staff.selectOption('#gm-role', 'grid_worker');
+  await staff.click('#gm-form button[type=submit]');
+  await staff.waitForFunction(() => /wanggeyuan/.test(document.getElementById('g-members') ? document.getElementById('g-members').textContent : ''));
+  const gridView = await (await fetch(`${base}/api/v1/grids/511824202205-E2E`)).json();
+  check(gridView.properties.members.some((m) => m.role === 'grid_worker'), 'the grid worker is assigned to the imported grid');
+  await staff.evaluate(() => { document.querySelector('details:has(#g-table)').open = false; });
+  await shot(staff, 'admin-grids-desktop');
+  for (const section of ['people', 'categories', 'policies', 'calendar', 'templates']) {
+    await staff.click(`.tabs [data-section="${section}"]`);
+    await staff.waitForSelector(`#sec-${section}:not([hidden]) tbody tr, #sec-${section}:not([hidden]) #tpl-list form`, { state: 'attached' });
+    await axe(staff, `admin (${section})`);
+  }
+  await staff.click('.tabs [data-section="policies"]');
+  await shot(staff, 'admin-policies-desktop');
+
+  // 9. Phone views of staff pages.
   const staffPhone = await phone.newPage();
   await staffPhone.goto(base + '/staff/login');
   await staffPhone.fill('#username', 'leader');
