@@ -19,6 +19,7 @@ pub mod history;
 pub mod metrics;
 pub mod open311;
 pub mod ownership;
+pub mod redaction;
 pub mod region;
 pub mod taxonomy;
 pub mod triage;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admin_console;
 pub mod appeals;
 pub mod attachments;
+pub mod board;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
@@ -77,7 +78,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/supervision/urges", get(supervision::list_urges))
         .route("/supervision/reminders", get(supervision::list_reminders))
         .route("/jobs", get(supervision::list_jobs));
-    let api = api.merge(admin_console::routes()).merge(attachments::routes());
+    let api = api.merge(admin_console::routes()).merge(attachments::routes()).merge(board::routes());
     Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::router())

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, admin_console, appeals, attachments, dashboard, notifications, places, policies, session, supervision};
+use super::{admin, admin_console, appeals, attachments, board, dashboard, notifications, places, policies, session, supervision};
 
 struct BearerAuth;
 
@@ -72,6 +72,7 @@ impl Modify for BearerAuth {
         attachments::add_attachment,
         attachments::list_attachments,
         attachments::get_attachment,
+        board::get_board,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod backup;
+pub mod board;
 pub mod intake;
 pub mod intake_writer;
 pub mod jobs;

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod appeals;
 pub mod attachments;
 pub mod audit;
+pub mod board;
 pub mod backup;
 pub mod calendar;
 pub mod jobs;

@@ -380,6 +380,15 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("event.reclassified", "改类/调级", "Reclassified"),
     ("event.urged", "催办", "Urged"),
     ("event.escalated", "升级", "Escalated"),
+    // The public board.
+    ("board", "办结公示", "Resolved appeals"),
+    ("board.lead", "近期已办结的群众诉求，按村(社区)和类别查看。", "Appeals resolved recently, by village and category."),
+    ("board.privacy", "为保护个人信息，这里不公开群众反映的原文和联系方式；答复中的电话、证件号和姓名已隐去；私人事项不公示。", "To protect people, the residents' own words and contacts are not published; phone and ID numbers and names are removed from replies; private matters are not listed."),
+    ("board.empty", "没有符合条件的已办结诉求。", "No resolved appeals match."),
+    ("board.received", "受理 ", "Received "),
+    ("board.resolved", "办结 ", "resolved "),
+    ("board.days", "用时 {n} 天", "{n} days"),
+    ("board.uncategorised", "未分类", "Uncategorised"),
     // Administration.
     ("admin", "系统管理", "Administration"),
     ("admin.only", "只有系统管理员可以使用本页。", "Only administrators can use this page."),

@@ -55,6 +55,7 @@ const ASSETS: &[Asset] = &[
     asset!("dashboard.js", "text/javascript; charset=utf-8"),
     asset!("report.js", "text/javascript; charset=utf-8"),
     asset!("admin.js", "text/javascript; charset=utf-8"),
+    asset!("board.js", "text/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -83,6 +84,7 @@ pub fn routes() -> Router<Hub> {
     Router::new()
         .route("/", get(portal))
         .route("/follow", get(follow))
+        .route("/board", get(board))
         .route("/staff", get(queue))
         .route("/staff/login", get(login))
         .route("/staff/appeals/{number}", get(appeal))
@@ -131,7 +133,7 @@ fn render(hub: &Hub, headers: &HeaderMap, page: &'static str, here: String, numb
         lang: lang.code(),
         other_lang: lang.other().code(),
         page,
-        staff: page != "portal" && page != "follow",
+        staff: !matches!(page, "portal" | "follow" | "board"),
         version: ASSET_VERSION.as_str(),
         county_code: hub.config.county_code.clone(),
         here,
@@ -163,6 +165,10 @@ async fn portal(State(hub): State<Hub>, headers: HeaderMap) -> Response {
 
 async fn follow(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     render(&hub, &headers, "follow", "/follow".into(), String::new())
+}
+
+async fn board(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "board", "/board".into(), String::new())
 }
 
 async fn login(State(hub): State<Hub>, headers: HeaderMap) -> Response {

@@ -250,6 +250,21 @@ try {
   check((await resident.textContent('#r-rating')).includes('满意'), 'the resident rated the appeal');
   await shot(resident, 'follow-rated-phone');
 
+  // 6b. The public board shows it resolved, without the resident's words or contact.
+  await resident.goto(base + '/board');
+  await resident.waitForSelector('#board-list li');
+  const board = await resident.textContent('#board-list');
+  check(board.includes('护栏已于今日修复'), 'the public board shows the resolved appeal with its reply');
+  check(!board.includes('王大姐') && !board.includes('13800001234') && !board.includes('猛种村二组路边'), 'the board shows no name, phone or resident text');
+  await resident.selectOption('#b-category', { index: 1 });
+  await resident.click('#board-form button[type=submit]');
+  await resident.waitForFunction(() => document.getElementById('status').textContent === '');
+  await resident.selectOption('#b-category', '');
+  await resident.click('#board-form button[type=submit]');
+  await resident.waitForSelector('#board-list li');
+  await shot(resident, 'board-phone');
+  await axe(resident, 'board');
+
   // 7. A leader: map, dashboard, report; and the English switch.
   await staff.evaluate(() => sessionStorage.clear());
   await signIn(staff, base, 'leader');
