@@ -14,6 +14,7 @@ pub mod open311;
 pub mod openapi;
 pub mod places;
 pub mod policies;
+pub mod reports;
 pub mod session;
 pub mod supervision;
 
@@ -78,7 +79,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/supervision/urges", get(supervision::list_urges))
         .route("/supervision/reminders", get(supervision::list_reminders))
         .route("/jobs", get(supervision::list_jobs));
-    let api = api.merge(admin_console::routes()).merge(attachments::routes()).merge(board::routes());
+    let api = api.merge(admin_console::routes()).merge(attachments::routes()).merge(board::routes()).merge(reports::routes());
     Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::router())

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, admin_console, appeals, attachments, board, dashboard, notifications, places, policies, session, supervision};
+use super::{admin, admin_console, appeals, attachments, board, reports, dashboard, notifications, places, policies, session, supervision};
 
 struct BearerAuth;
 
@@ -73,6 +73,7 @@ impl Modify for BearerAuth {
         attachments::list_attachments,
         attachments::get_attachment,
         board::get_board,
+        reports::unit_month_xlsx,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -292,7 +292,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("report.rank_of", "在 {n} 个单位中排第 {r} 名", "Rank {r} of {n} units"),
     ("report.not_ranked", "本月没有该单位的诉求。", "No appeals for this unit this month."),
     ("report.open_list", "本单位未办结诉求", "The unit's open appeals"),
-    ("report.open_only_own", "只能列出本单位自己的待办。", "Only your own unit's open appeals can be listed."),
     ("report.generated", "生成时间：", "Generated:"),
     ("report.metric", "指标", "Metric"),
     ("report.value", "数值", "Value"),
@@ -380,6 +379,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("event.reclassified", "改类/调级", "Reclassified"),
     ("event.urged", "催办", "Urged"),
     ("event.escalated", "升级", "Escalated"),
+    ("report.xlsx", "导出 Excel", "Download as Excel"),
+    ("report.no_open", "没有在办诉求。", "No open appeals."),
     // The public board.
     ("board", "办结公示", "Resolved appeals"),
     ("board.lead", "近期已办结的群众诉求，按村(社区)和类别查看。", "Appeals resolved recently, by village and category."),

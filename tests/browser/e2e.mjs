@@ -285,7 +285,10 @@ try {
   check(readFileSync(csvPath, 'utf8').includes('rank,unit_id,unit_name'), 'the ranking downloads as CSV');
   await staff.goto(base + '/staff/report');
   await staff.waitForSelector('#report-body:not([hidden])');
+  await staff.waitForSelector('#rep-open tbody', { state: 'attached' });
   await shot(staff, 'report-desktop');
+  const [workbook] = await Promise.all([staff.waitForEvent('download'), staff.click('#xlsx')]);
+  check(readFileSync(await workbook.path()).subarray(0, 2).toString() === 'PK', 'the monthly report downloads as an Excel workbook');
   await axe(staff, 'report');
   await staff.goto(base + '/staff/intake');
   await staff.waitForSelector('#c-township option:nth-child(2)', { state: 'attached' });

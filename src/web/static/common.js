@@ -101,7 +101,8 @@ window.MQ = (function () {
       var link = el('a', { href: url, download: fileName });
       document.body.appendChild(link);
       link.click();
-      setTimeout(function () { URL.revokeObjectURL(url); link.remove(); }, 1000);
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
     }).catch(function (error) { say(t('err.generic') + error.message, 'error'); });
   }
 
