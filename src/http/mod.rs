@@ -6,6 +6,7 @@ pub mod admin_console;
 pub mod appeals;
 pub mod attachments;
 pub mod board;
+pub mod compression;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
@@ -89,6 +90,7 @@ pub fn router(hub: Hub) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
+        .layer(compression::layer())
         .with_state(hub)
 }
 

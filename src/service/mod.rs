@@ -71,11 +71,14 @@ pub struct HubConfig {
     pub county_code: String,
     /// Below this triage confidence an appeal waits in a person's triage queue.
     pub triage_threshold: f64,
+    /// The deployment's own map tile server, as a URL template with `{z}`, `{x}`, `{y}`;
+    /// without one, maps show the grid outlines alone (no tiles from outside).
+    pub tile_url: Option<String>,
 }
 
 impl Default for HubConfig {
     fn default() -> Self {
-        HubConfig { county_code: "511824".into(), triage_threshold: 0.6 }
+        HubConfig { county_code: "511824".into(), triage_threshold: 0.6, tile_url: None }
     }
 }
 

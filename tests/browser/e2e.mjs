@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,10 +38,10 @@ function check(condition, message) {
   console.log('ok - ' + message);
 }
 
-async function startServer() {
+async function startServer(extra = []) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'minqing-browser-'));
-  const child = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+  const child = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' },
   });
   let output = '';
@@ -68,8 +69,8 @@ async function axe(page, name) {
   check(serious.length === 0, `${name} has no serious accessibility violations`);
 }
 
-async function shot(page, name) {
-  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage });
 }
 
 async function signIn(page, base, username) {
@@ -149,6 +150,7 @@ try {
   await resident.click('#another');
   await resident.click('.tabs [data-place="map"]');
   await resident.waitForSelector('#pick-map svg path');
+  check((await resident.$$('#pick-map svg image')).length === 0, 'without a configured tile server the map fetches no tiles');
   const box = await resident.locator('#pick-map svg').boundingBox();
   await resident.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
   await resident.waitForFunction(() => document.getElementById('picked').textContent.length > 0);
@@ -262,7 +264,7 @@ try {
   await resident.selectOption('#b-category', '');
   await resident.click('#board-form button[type=submit]');
   await resident.waitForSelector('#board-list li');
-  await shot(resident, 'board-phone');
+  await shot(resident, 'board-phone', false);
   await axe(resident, 'board');
 
   // 7. A leader: map, dashboard, report; and the English switch.
@@ -331,6 +333,10 @@ try {
     await axe(staff, `admin (${section})`);
   }
   await staff.click('.tabs [data-section="policies"]');
+  await staff.fill('#p-note', '端到端测试：保存为新版本');
+  await staff.click('#pol-form button[type=submit]');
+  await staff.waitForFunction(() => document.querySelectorAll('#pol-list tbody tr').length === 2);
+  check((await staff.textContent('#pol-list tbody tr:first-child')).includes('v2'), 'a saved deadline policy becomes version 2; version 1 stays listed');
   await shot(staff, 'admin-policies-desktop');
 
   // 9. Phone views of staff pages.
@@ -347,6 +353,35 @@ try {
   await staffPhone.goto(base + '/staff/map');
   await staffPhone.waitForSelector('#grid-map svg path.grid');
   await shot(staffPhone, 'map-phone');
+  // 10. A deployment with its own tile server: tiles of the county are drawn under the grids.
+  const tileRequests = [];
+  const onePixel = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==', 'base64');
+  const tileServer = createHttpServer((request, response) => { tileRequests.push(request.url); response.writeHead(200, { 'content-type': 'image/png' }); response.end(onePixel); });
+  const tilePort = await freePort();
+  await new Promise((done) => tileServer.listen(tilePort, '127.0.0.1', done));
+  const tiled = await startServer(['--tile-url', `http://127.0.0.1:${tilePort}/{z}/{x}/{y}.png`]);
+  try {
+    const tilePage = await phone.newPage();
+    await tilePage.goto(tiled.base + '/');
+    await tilePage.click('.tabs [data-place="map"]');
+    await tilePage.waitForSelector('#pick-map svg image');
+    await tilePage.waitForFunction(() => document.querySelectorAll('#pick-map svg image').length > 0);
+    await new Promise((r) => setTimeout(r, 1000));
+    const tilesOf = (lng, lat, z) => {
+      const n = 2 ** z; const rad = (lat * Math.PI) / 180;
+      return [Math.floor(((lng + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(Math.PI / 4 + rad / 2)) / Math.PI) / 2) * n)];
+    };
+    const parsed = tileRequests.map((url) => url.match(/^\/(\d+)\/(\d+)\/(\d+)\.png$/)).filter(Boolean).map((m) => m.slice(1).map(Number));
+    const covers = parsed.length > 0 && parsed.every(([z, x, y]) => {
+      const [west, north] = tilesOf(101.9, 29.6, z); const [east, south] = tilesOf(102.7, 28.7, z);
+      return x >= west && x <= east && y >= north && y <= south;
+    });
+    check(covers, `with --tile-url the map draws the county's tiles (${parsed.length} requested, zoom ${parsed[0] && parsed[0][0]})`);
+  } finally {
+    tiled.child.kill('SIGTERM');
+    rmSync(tiled.dataDir, { recursive: true, force: true });
+    tileServer.close();
+  }
   check(!failed, 'no page raised a script error');
 } catch (error) {
   console.error(error);

@@ -376,6 +376,7 @@
   };
   function open(section) {
     if (!loaders[section]) section = 'grids';
+    MQ.say('');
     Array.prototype.forEach.call(document.querySelectorAll('.admin-section'), function (node) { node.hidden = node.id !== 'sec-' + section; });
     Array.prototype.forEach.call(document.querySelectorAll('[data-section]'), function (tab) { tab.setAttribute('aria-pressed', tab.getAttribute('data-section') === section ? 'true' : 'false'); });
     if (location.hash !== '#' + section) history.replaceState(null, '', '#' + section);
