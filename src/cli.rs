@@ -84,6 +84,8 @@ pub enum Command {
         demo: bool,
         #[command(flatten)]
         clock: ClockArgs,
+        #[command(flatten)]
+        web: crate::web::WebArgs,
     },
     /// Apply the embedded database migrations and exit.
     Migrate {
@@ -270,7 +272,7 @@ impl DatabaseArgs {
 /// Runs a parsed command line. Returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve { database, listen, demo, clock } => serve(database, listen, demo, clock).await,
+        Command::Serve { database, listen, demo, clock, web } => serve(database, listen, demo, clock, web).await,
         Command::Migrate { database } => {
             let url = database.url()?;
             let db = Db::connect(&url).await?;
@@ -398,9 +400,10 @@ async fn calendar(action: CalendarCommand) -> anyhow::Result<i32> {
     }
 }
 
-async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool, clock: ClockArgs) -> anyhow::Result<i32> {
+async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool, clock: ClockArgs, web: crate::web::WebArgs) -> anyhow::Result<i32> {
     let _server_lock = crate::service::backup::hold_server_lock_for_url(&database.url()?)?;
     let mut hub = database.hub().await?;
+    hub.config.tile_url = web.tile_url()?;
     if let Some(hours) = &clock.business_hours {
         let hours = crate::domain::calendar::BusinessHours::parse(hours).map_err(|error| anyhow::anyhow!("--business-hours: {error}"))?;
         hub.calendar = std::sync::Arc::new((*hub.calendar).clone().with_hours(hours));

@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash .ci/setup.d/browser.sh
 cargo build --locked --bin minqing
+# The binary is wherever cargo put it (CARGO_TARGET_DIR may point outside the tree).
+export MINQING_BIN="${MINQING_BIN:-$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/minqing}"
 cd tests/browser
 node e2e.mjs

@@ -8,6 +8,7 @@ pub mod text_enum;
 
 pub mod access;
 pub mod appeal;
+pub mod attachment;
 pub mod calendar;
 pub mod classify;
 pub mod contact;
@@ -24,6 +25,7 @@ pub mod open311;
 pub mod ownership;
 pub mod points;
 pub mod programme;
+pub mod redaction;
 pub mod region;
 pub mod taxonomy;
 pub mod triage;

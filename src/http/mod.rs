@@ -2,7 +2,11 @@
 //! parse input into domain types, call one service function, and shape the answer.
 
 pub mod admin;
+pub mod admin_console;
 pub mod appeals;
+pub mod attachments;
+pub mod board;
+pub mod compression;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
@@ -12,6 +16,7 @@ pub mod openapi;
 pub mod places;
 pub mod policies;
 pub mod programmes;
+pub mod reports;
 pub mod session;
 pub mod supervision;
 pub mod understanding;
@@ -87,6 +92,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/supervision/reminders", get(supervision::list_reminders))
         .route("/jobs", get(supervision::list_jobs))
         .merge(programme_routes());
+    let api = api.merge(admin_console::routes()).merge(attachments::routes()).merge(board::routes()).merge(reports::routes());
     Router::new()
         .nest("/api/v1", api)
         .nest("/open311/v2", open311::router())
@@ -96,6 +102,8 @@ pub fn router(hub: Hub) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(TraceLayer::new_for_http())
+        .layer(compression::layer())
         .with_state(hub)
 }
 

@@ -4,7 +4,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, appeals, dashboard, notifications, places, policies, programmes, session, supervision, understanding};
+use super::{
+    admin, admin_console, appeals, attachments, board, dashboard, notifications, places, policies, programmes, reports, session, supervision,
+    understanding,
+};
 
 struct BearerAuth;
 
@@ -98,6 +101,21 @@ impl Modify for BearerAuth {
         programmes::points::correct,
         programmes::points::list_accounts,
         programmes::points::statement,
+        admin_console::list_users,
+        admin_console::edit_user,
+        admin_console::edit_unit,
+        admin_console::list_categories,
+        admin_console::create_category,
+        admin_console::edit_category,
+        admin_console::list_grid_members,
+        admin_console::remove_grid_member,
+        admin_console::calendar_year,
+        admin_console::import_calendar,
+        attachments::add_attachment,
+        attachments::list_attachments,
+        attachments::get_attachment,
+        board::get_board,
+        reports::unit_month_xlsx,
     ),
     modifiers(&BearerAuth),
     tags(

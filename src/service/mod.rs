@@ -5,8 +5,11 @@
 //! transaction. It reads the time from the hub's `Clock`, never from the system directly.
 
 pub mod actions;
+pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod backup;
+pub mod board;
 pub mod import;
 pub mod import_files;
 pub mod intake;
@@ -78,11 +81,14 @@ pub struct HubConfig {
     pub county_code: String,
     /// Below this triage confidence an appeal waits in a person's triage queue.
     pub triage_threshold: f64,
+    /// The deployment's own map tile server, as a URL template with `{z}`, `{x}`, `{y}`;
+    /// without one, maps show the grid outlines alone (no tiles from outside).
+    pub tile_url: Option<String>,
 }
 
 impl Default for HubConfig {
     fn default() -> Self {
-        HubConfig { county_code: "511824".into(), triage_threshold: 0.6 }
+        HubConfig { county_code: "511824".into(), triage_threshold: 0.6, tile_url: None }
     }
 }
 

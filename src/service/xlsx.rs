@@ -1,4 +1,4 @@
-//! A minimal XLSX writer: one worksheet of text cells with a bold header row, in a zip
+//! A minimal XLSX writer: worksheets of text cells with a bold header row, in a zip
 //! built with `flate2` (already a dependency), so exports need no spreadsheet crate.
 //!
 //! Cells are inline strings, never formulas, so text that starts with `=` cannot run
@@ -64,24 +64,9 @@ fn sheet_xml(header: &[&str], rows: &[Vec<String>]) -> String {
     xml
 }
 
-const CONTENT_TYPES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
-<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
-<Default Extension=\"xml\" ContentType=\"application/xml\"/>\
-<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
-<Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>\
-<Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>\
-</Types>";
-
 const ROOT_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
 <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
 <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/>\
-</Relationships>";
-
-const WORKBOOK_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>\
-<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>\
 </Relationships>";
 
 const STYLES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
@@ -92,16 +77,6 @@ const STYLES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\
 <cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs>\
 <cellXfs count=\"2\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/></cellXfs>\
 </styleSheet>";
-
-fn workbook(sheet_name: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
-         xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">\
-         <sheets><sheet name=\"{}\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>",
-        escape(sheet_name)
-    )
-}
 
 /// A zip archive of deflated files, written in memory.
 struct ZipWriter {
@@ -182,13 +157,62 @@ impl ZipWriter {
 
 /// An XLSX workbook with one sheet: a bold, frozen header row and text cells.
 pub fn workbook_bytes(sheet_name: &str, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<Vec<u8>> {
+    workbook_sheets_bytes(&[Sheet { name: sheet_name, header, rows }])
+}
+
+/// One worksheet of a workbook: its tab name, its bold header row and its rows.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub header: &'a [&'a str],
+    pub rows: &'a [Vec<String>],
+}
+
+/// An XLSX workbook with several sheets, each with a bold, frozen header row.
+pub fn workbook_sheets_bytes(sheets: &[Sheet<'_>]) -> std::io::Result<Vec<u8>> {
+    let mut content_types = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
+         <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+         <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
+         <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
+         <Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
+         <Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>",
+    );
+    let mut sheet_list = String::new();
+    let mut relationships = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
+         <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+    );
+    for (index, sheet) in sheets.iter().enumerate() {
+        let number = index + 1;
+        content_types.push_str(&format!(
+            "<Override PartName=\"/xl/worksheets/sheet{number}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
+        ));
+        // Sheet names: at most 31 characters, none of : \\ / ? * [ ].
+        let name: String = sheet.name.chars().filter(|ch| !matches!(ch, ':' | '\\' | '/' | '?' | '*' | '[' | ']')).take(31).collect();
+        sheet_list.push_str(&format!("<sheet name=\"{}\" sheetId=\"{number}\" r:id=\"rId{number}\"/>", escape(&name)));
+        relationships.push_str(&format!(
+            "<Relationship Id=\"rId{number}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet{number}.xml\"/>"
+        ));
+    }
+    content_types.push_str("</Types>");
+    relationships.push_str(&format!(
+        "<Relationship Id=\"rId{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>",
+        sheets.len() + 1
+    ));
+    let workbook = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
+         <workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+         xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>{sheet_list}</sheets></workbook>"
+    );
     let mut zip = ZipWriter::new();
-    zip.add("[Content_Types].xml", CONTENT_TYPES.as_bytes())?;
+    zip.add("[Content_Types].xml", content_types.as_bytes())?;
     zip.add("_rels/.rels", ROOT_RELS.as_bytes())?;
-    zip.add("xl/workbook.xml", workbook(sheet_name).as_bytes())?;
-    zip.add("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes())?;
+    zip.add("xl/workbook.xml", workbook.as_bytes())?;
+    zip.add("xl/_rels/workbook.xml.rels", relationships.as_bytes())?;
     zip.add("xl/styles.xml", STYLES.as_bytes())?;
-    zip.add("xl/worksheets/sheet1.xml", sheet_xml(header, rows).as_bytes())?;
+    for (index, sheet) in sheets.iter().enumerate() {
+        zip.add(&format!("xl/worksheets/sheet{}.xml", index + 1), sheet_xml(sheet.header, sheet.rows).as_bytes())?;
+    }
     zip.finish()
 }
 

@@ -3,7 +3,8 @@
 //! One text serves both databases. The few differences are written as placeholders
 //! that `Dialect::render` fills in:
 //! - `{id}`: an auto-incrementing 64-bit primary key;
-//! - `{real}`: a double-precision float.
+//! - `{real}`: a double-precision float;
+//! - `{blob}`: a byte string (BLOB, BYTEA).
 //!
 //! Times are i64 epoch milliseconds, flags are i64 0/1, ids are i64 or text: only these
 //! map cleanly through sqlx's `Any` driver on both databases.
@@ -550,6 +551,25 @@ CREATE UNIQUE INDEX appeals_source_ref ON appeals (source_ref);
 "#,
 },
 Migration {
+    version: 9,
+    name: "attachments_and_public_board",
+    sql: r#"
+CREATE TABLE attachments (
+    id {id},
+    appeal_id BIGINT NOT NULL REFERENCES appeals (id),
+    content_type TEXT NOT NULL,
+    byte_size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes {blob} NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_user_id BIGINT,
+    created_ms BIGINT NOT NULL,
+    UNIQUE (appeal_id, sha256)
+);
+CREATE INDEX appeals_resolved ON appeals (resolved_ms);
+"#,
+},
+Migration {
     version: 10,
     name: "work_queue",
     sql: r#"
@@ -615,7 +635,7 @@ CREATE TABLE metric_days (
     PRIMARY KEY (month, day_index)
 );
 CREATE INDEX appeal_events_kind_at ON appeal_events (kind, at_ms);
-CREATE INDEX appeals_resolved ON appeals (resolved_ms);
+CREATE INDEX IF NOT EXISTS appeals_resolved ON appeals (resolved_ms);
 "#,
 },
 ];

@@ -55,6 +55,8 @@ const ASSETS: &[Asset] = &[
     asset!("dashboard.js", "text/javascript; charset=utf-8"),
     asset!("report.js", "text/javascript; charset=utf-8"),
     asset!("insights.js", "text/javascript; charset=utf-8"),
+    asset!("admin.js", "text/javascript; charset=utf-8"),
+    asset!("board.js", "text/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -74,15 +76,71 @@ pub static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
     hex::encode(&hasher.finalize()[..6])
 });
 
-/// The security headers of every page.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-    connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The security policy of every page. Images come only from this site, unless the
+/// deployment configured its own tile server, whose origin is then allowed for images.
+fn content_security_policy(tile_origin: Option<&str>) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{}; \
+         connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        tile_origin.map(|origin| format!(" {origin}")).unwrap_or_default()
+    )
+}
+
+/// The options of `minqing serve` for the web interface.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebArgs {
+    /// The deployment's own map tile server (Web Mercator tiles on WGS84, e.g. from
+    /// 天地图 or an OpenStreetMap server), as `https://HOST/{z}/{x}/{y}.png`. Without it,
+    /// maps draw the grid outlines alone and fetch nothing from outside.
+    #[arg(long, env = "MINQING_TILE_URL")]
+    pub tile_url: Option<String>,
+}
+
+impl WebArgs {
+    /// The checked tile URL template, if one was given.
+    pub fn tile_url(&self) -> anyhow::Result<Option<String>> {
+        match self.tile_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) {
+            None => Ok(None),
+            Some(url) => {
+                tile_origin(url).map_err(|problem| anyhow::anyhow!("--tile-url: {problem}"))?;
+                Ok(Some(url.to_string()))
+            }
+        }
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of a tile URL template, after checking that it is
+/// an http(s) URL with `{z}`, `{x}` and `{y}` and nothing that could break out of the
+/// page's security header or an attribute.
+pub fn tile_origin(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("https://")
+        .map(|rest| ("https://", rest))
+        .or_else(|| url.strip_prefix("http://").map(|rest| ("http://", rest)));
+    let Some((scheme, rest)) = rest else {
+        return Err(format!("`{url}` must start with http:// or https://"));
+    };
+    for placeholder in ["{z}", "{x}", "{y}"] {
+        if !url.contains(placeholder) {
+            return Err(format!("`{url}` lacks the placeholder {placeholder}"));
+        }
+    }
+    if url.len() > 500 || url.chars().any(|ch| ch.is_whitespace() || ch.is_control() || matches!(ch, '"' | '\'' | ';' | ',' | '<' | '>' | '\\')) {
+        return Err("the URL must be a plain URL without spaces, quotes, ; or ,".into());
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || !host.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | ':' | '[' | ']')) {
+        return Err(format!("`{host}` is not a host name"));
+    }
+    Ok(format!("{scheme}{host}"))
+}
 
 /// The routes of the web interface, merged into the main router.
 pub fn routes() -> Router<Hub> {
     Router::new()
         .route("/", get(portal))
         .route("/follow", get(follow))
+        .route("/board", get(board))
         .route("/staff", get(queue))
         .route("/staff/login", get(login))
         .route("/staff/appeals/{number}", get(appeal))
@@ -90,6 +148,7 @@ pub fn routes() -> Router<Hub> {
         .route("/staff/map", get(map))
         .route("/staff/dashboard", get(dashboard))
         .route("/staff/report", get(report))
+        .route("/staff/admin", get(admin))
         .route("/lang/{lang}", get(switch_language))
         .route("/static/{name}", get(static_asset))
         .route("/i18n/{file}", get(dictionary))
@@ -111,6 +170,8 @@ struct Page {
     here: String,
     /// The appeal number on the appeal page.
     number: String,
+    /// The deployment's tile URL template, or empty: maps draw outlines only.
+    tiles: String,
 }
 
 fn language(headers: &HeaderMap) -> Lang {
@@ -130,18 +191,20 @@ fn render(hub: &Hub, headers: &HeaderMap, page: &'static str, here: String, numb
         lang: lang.code(),
         other_lang: lang.other().code(),
         page,
-        staff: page != "portal" && page != "follow",
+        staff: !matches!(page, "portal" | "follow" | "board"),
         version: ASSET_VERSION.as_str(),
         county_code: hub.config.county_code.clone(),
         here,
         number,
+        tiles: hub.config.tile_url.clone().unwrap_or_default(),
     };
+    let policy = content_security_policy(hub.config.tile_url.as_deref().and_then(|url| tile_origin(url).ok()).as_deref());
     match shell.render() {
         Ok(html) => (
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+                (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))),
                 (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
                 (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
                 (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
@@ -162,6 +225,10 @@ async fn portal(State(hub): State<Hub>, headers: HeaderMap) -> Response {
 
 async fn follow(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     render(&hub, &headers, "follow", "/follow".into(), String::new())
+}
+
+async fn board(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "board", "/board".into(), String::new())
 }
 
 async fn login(State(hub): State<Hub>, headers: HeaderMap) -> Response {
@@ -196,6 +263,33 @@ async fn dashboard(State(hub): State<Hub>, headers: HeaderMap) -> Response {
 
 async fn report(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     render(&hub, &headers, "report", "/staff/report".into(), String::new())
+}
+
+async fn admin(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "admin", "/staff/admin".into(), String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_urls_are_checked_and_give_their_origin() {
+        assert_eq!(tile_origin("https://tiles.shimian.gov.cn/{z}/{x}/{y}.png"), Ok("https://tiles.shimian.gov.cn".into()));
+        assert_eq!(tile_origin("http://10.0.0.5:8081/osm/{z}/{x}/{y}.png"), Ok("http://10.0.0.5:8081".into()));
+        for bad in [
+            "ftp://tiles/{z}/{x}/{y}.png",
+            "https://tiles/{z}/{x}.png",
+            "https://tiles/{z}/{x}/{y}.png; script-src *",
+            "https://tiles/{z}/{x}/{y}.png\" onload=\"x",
+            "https:///{z}/{x}/{y}",
+            "https://til es/{z}/{x}/{y}",
+        ] {
+            assert!(tile_origin(bad).is_err(), "{bad}");
+        }
+        assert!(!content_security_policy(None).contains("http"));
+        assert!(content_security_policy(Some("https://tiles.shimian.gov.cn")).contains("img-src 'self' data: blob: https://tiles.shimian.gov.cn;"));
+    }
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,10 +38,10 @@ function check(condition, message) {
   console.log('ok - ' + message);
 }
 
-async function startServer() {
+async function startServer(extra = []) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'minqing-browser-'));
-  const child = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+  const child = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' },
   });
   let output = '';
@@ -68,8 +69,8 @@ async function axe(page, name) {
   check(serious.length === 0, `${name} has no serious accessibility violations`);
 }
 
-async function shot(page, name) {
-  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage });
 }
 
 async function signIn(page, base, username) {
@@ -77,6 +78,20 @@ async function signIn(page, base, username) {
   await page.fill('#username', username);
   await page.fill('#password', PASSWORD);
   await Promise.all([page.waitForURL(base + '/staff'), page.click('#login-form button[type=submit]')]);
+}
+
+// A 2400×1800 PNG drawn by the page's canvas: a "camera photo" the portal must shrink.
+async function testPhoto(page) {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 2400; canvas.height = 1800;
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#8bc34a'; context.fillRect(0, 0, 2400, 1800);
+    context.fillStyle = '#795548'; context.fillRect(300, 900, 1800, 200);
+    context.fillStyle = '#b71c1c'; context.font = '200px sans-serif'; context.fillText('护栏', 900, 600);
+    return canvas.toDataURL('image/png');
+  });
+  return { name: 'IMG_0001.png', mimeType: 'image/png', buffer: Buffer.from(dataUrl.split(',')[1], 'base64') };
 }
 
 async function act(page, action, fill) {
@@ -115,11 +130,19 @@ try {
   await resident.selectOption('#village', village);
   await resident.fill('#contact-name', '王大姐');
   await resident.fill('#contact-phone', '13800001234');
+  const photoFile = await testPhoto(resident);
+  await resident.setInputFiles('#photo', photoFile);
+  await resident.waitForSelector('#photo-preview:not([hidden])');
+  const queuedPhoto = await resident.evaluate(() => document.getElementById('photo-thumb').src.length);
+  check(queuedPhoto > 0 && queuedPhoto < photoFile.buffer.length * 1.34, `the photo is shrunk on the phone (${photoFile.buffer.length} bytes → ${Math.round(queuedPhoto * 0.75)})`);
   await resident.click('#appeal-form button[type=submit]');
   await resident.waitForSelector('#receipt:not([hidden])');
   const number = (await resident.textContent('#receipt-number')).trim();
   const secret = (await resident.textContent('#receipt-secret')).trim();
   check(/^MQ-\d{8}-\d{6}$/.test(number), `the portal gives a number (${number}) and a secret`);
+  await resident.waitForFunction(() => document.getElementById('status').classList.contains('ok'));
+  const photos = await (await fetch(`${base}/api/v1/appeals/${number}/attachments?secret=${secret}`)).json();
+  check(photos.length === 1 && photos[0].content_type === 'image/jpeg', 'the photo is attached to the appeal (as a JPEG made on the phone)');
   await shot(resident, 'portal-receipt-phone');
 
   // 2. Offline: the submission waits on the device; the first answer is lost on the way
@@ -127,15 +150,19 @@ try {
   await resident.click('#another');
   await resident.click('.tabs [data-place="map"]');
   await resident.waitForSelector('#pick-map svg path');
+  check((await resident.$$('#pick-map svg image')).length === 0, 'without a configured tile server the map fetches no tiles');
   const box = await resident.locator('#pick-map svg').boundingBox();
   await resident.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
   await resident.waitForFunction(() => document.getElementById('picked').textContent.length > 0);
   await shot(resident, 'portal-map-phone');
   await resident.fill('#text', '离线时提交：村口的路灯坏了一个星期了。');
+  await resident.setInputFiles('#photo', photoFile);
+  await resident.waitForSelector('#photo-preview:not([hidden])');
   await phone.setOffline(true);
   await resident.click('#appeal-form button[type=submit]');
   await resident.waitForSelector('#outbox:not([hidden])');
   check((await resident.evaluate(() => JSON.parse(localStorage.getItem('mq_outbox')).length)) === 1, 'offline, the appeal waits in the outbox on the device');
+  check(await resident.evaluate(() => JSON.parse(localStorage.getItem('mq_outbox'))[0].photo.startsWith('data:image/jpeg')), 'the shrunk photo waits with it');
   await shot(resident, 'portal-offline-phone');
   let firstNumber = null;
   let intercepted = 0;
@@ -160,11 +187,17 @@ try {
   const offlineNumber = (await resident.textContent('#receipt-number')).trim();
   check(intercepted >= 2 && firstNumber === offlineNumber, `the retried submission came back as the same appeal ${offlineNumber} (sent ${intercepted} times, taken in once)`);
   await resident.unroute('**/api/v1/appeals');
+  const offlineSecret = (await resident.textContent('#receipt-secret')).trim();
+  await resident.waitForFunction(() => JSON.parse(localStorage.getItem('mq_outbox') || '[]').length === 0);
+  const offlinePhotos = await (await fetch(`${base}/api/v1/appeals/${offlineNumber}/attachments?secret=${offlineSecret}`)).json();
+  check(offlinePhotos.length === 1, 'the queued photo followed its appeal once the connection returned, once');
 
   // 3. Follow by number (the secret comes from the device).
   await resident.goto(base + '/follow#' + number);
   await resident.waitForSelector('#result:not([hidden])');
   check((await resident.textContent('#r-number')).trim() === number, 'the resident follows the appeal by number and secret');
+  await resident.waitForSelector('#r-photos img');
+  check(await resident.$eval('#r-photos img', (img) => img.complete && img.naturalWidth > 0), 'the resident sees the photo');
   await shot(resident, 'follow-phone');
   await axe(resident, 'follow');
 
@@ -180,6 +213,10 @@ try {
   await axe(staff, 'queue');
   await staff.goto(base + '/staff/appeals/' + number);
   await staff.waitForSelector('#d-events li');
+  await staff.waitForSelector('#d-photos img');
+  await staff.waitForFunction(() => { const img = document.querySelector('#d-photos img'); return img.complete && img.naturalWidth > 0; });
+  const width = await staff.$eval('#d-photos img', (img) => img.naturalWidth);
+  check(width === 1600, `staff see the photo on the appeal page, shrunk to ${width} px wide`);
   const actions = await staff.$$eval('#d-action-buttons button', (buttons) => buttons.map((b) => b.dataset.action));
   console.log('  dispatcher may: ' + actions.join(', '));
   if (actions.includes('accept')) await act(staff, 'accept');
@@ -215,6 +252,21 @@ try {
   check((await resident.textContent('#r-rating')).includes('满意'), 'the resident rated the appeal');
   await shot(resident, 'follow-rated-phone');
 
+  // 6b. The public board shows it resolved, without the resident's words or contact.
+  await resident.goto(base + '/board');
+  await resident.waitForSelector('#board-list li');
+  const board = await resident.textContent('#board-list');
+  check(board.includes('护栏已于今日修复'), 'the public board shows the resolved appeal with its reply');
+  check(!board.includes('王大姐') && !board.includes('13800001234') && !board.includes('猛种村二组路边'), 'the board shows no name, phone or resident text');
+  await resident.selectOption('#b-category', { index: 1 });
+  await resident.click('#board-form button[type=submit]');
+  await resident.waitForFunction(() => document.getElementById('status').textContent === '');
+  await resident.selectOption('#b-category', '');
+  await resident.click('#board-form button[type=submit]');
+  await resident.waitForSelector('#board-list li');
+  await shot(resident, 'board-phone', false);
+  await axe(resident, 'board');
+
   // 7. A leader: map, dashboard, report; and the English switch.
   await staff.evaluate(() => sessionStorage.clear());
   await signIn(staff, base, 'leader');
@@ -235,7 +287,10 @@ try {
   check(readFileSync(csvPath, 'utf8').includes('rank,unit_id,unit_name'), 'the ranking downloads as CSV');
   await staff.goto(base + '/staff/report');
   await staff.waitForSelector('#report-body:not([hidden])');
+  await staff.waitForSelector('#rep-open tbody', { state: 'attached' });
   await shot(staff, 'report-desktop');
+  const [workbook] = await Promise.all([staff.waitForEvent('download'), staff.click('#xlsx')]);
+  check(readFileSync(await workbook.path()).subarray(0, 2).toString() === 'PK', 'the monthly report downloads as an Excel workbook');
   await axe(staff, 'report');
   await staff.goto(base + '/staff/intake');
   await staff.waitForSelector('#c-township option:nth-child(2)', { state: 'attached' });
@@ -244,7 +299,47 @@ try {
   await staff.waitForSelector('h1');
   check((await staff.textContent('h1')).includes('Calls and meeting minutes'), 'the English switch works');
 
-  // 8. Phone views of staff pages.
+  // 8. An administrator imports a grid and assigns a grid worker to it.
+  await staff.goto(base + '/lang/zh?back=/staff/login');
+  await staff.evaluate(() => sessionStorage.clear());
+  await signIn(staff, base, 'admin');
+  await staff.goto(base + '/staff/admin');
+  await staff.waitForSelector('#admin-map svg path.grid');
+  await axe(staff, 'admin (grids)');
+  const grid = {
+    type: 'FeatureCollection',
+    features: [{ type: 'Feature', properties: { id: '511824202205-E2E', name: '猛种村试点网格', region_code: '511824202205' },
+      geometry: { type: 'Polygon', coordinates: [[[102.25, 29.25], [102.28, 29.25], [102.28, 29.28], [102.25, 29.28], [102.25, 29.25]]] } }],
+  };
+  await staff.setInputFiles('#g-file', { name: 'mengzhong.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(grid)) });
+  await staff.click('#grid-import button[type=submit]');
+  await staff.waitForFunction(() => document.getElementById('status').classList.contains('ok') || document.getElementById('status').classList.contains('error'));
+  check((await staff.textContent('#status')).includes('1'), `the administrator imports a grid (${(await staff.textContent('#status')).trim()})`);
+  await staff.waitForSelector('#admin-map path[data-id="511824202205-E2E"]');
+  await staff.click('#g-table summary, details:has(#g-table) summary');
+  await staff.click('#g-table button:text("511824202205-E2E")');
+  await staff.waitForSelector('#gm-form');
+  await staff.selectOption('#gm-user', 'wanggeyuan');
+  await staff.selectOption('#gm-role', 'grid_worker');
+  await staff.click('#gm-form button[type=submit]');
+  await staff.waitForFunction(() => /wanggeyuan/.test(document.getElementById('g-members') ? document.getElementById('g-members').textContent : ''));
+  const gridView = await (await fetch(`${base}/api/v1/grids/511824202205-E2E`)).json();
+  check(gridView.properties.members.some((m) => m.role === 'grid_worker'), 'the grid worker is assigned to the imported grid');
+  await staff.evaluate(() => { document.querySelector('details:has(#g-table)').open = false; });
+  await shot(staff, 'admin-grids-desktop');
+  for (const section of ['people', 'categories', 'policies', 'calendar', 'templates']) {
+    await staff.click(`.tabs [data-section="${section}"]`);
+    await staff.waitForSelector(`#sec-${section}:not([hidden]) tbody tr, #sec-${section}:not([hidden]) #tpl-list form`, { state: 'attached' });
+    await axe(staff, `admin (${section})`);
+  }
+  await staff.click('.tabs [data-section="policies"]');
+  await staff.fill('#p-note', '端到端测试：保存为新版本');
+  await staff.click('#pol-form button[type=submit]');
+  await staff.waitForFunction(() => document.querySelectorAll('#pol-list tbody tr').length === 2);
+  check((await staff.textContent('#pol-list tbody tr:first-child')).includes('v2'), 'a saved deadline policy becomes version 2; version 1 stays listed');
+  await shot(staff, 'admin-policies-desktop');
+
+  // 9. Phone views of staff pages.
   const staffPhone = await phone.newPage();
   await staffPhone.goto(base + '/staff/login');
   await staffPhone.fill('#username', 'leader');
@@ -258,6 +353,35 @@ try {
   await staffPhone.goto(base + '/staff/map');
   await staffPhone.waitForSelector('#grid-map svg path.grid');
   await shot(staffPhone, 'map-phone');
+  // 10. A deployment with its own tile server: tiles of the county are drawn under the grids.
+  const tileRequests = [];
+  const onePixel = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==', 'base64');
+  const tileServer = createHttpServer((request, response) => { tileRequests.push(request.url); response.writeHead(200, { 'content-type': 'image/png' }); response.end(onePixel); });
+  const tilePort = await freePort();
+  await new Promise((done) => tileServer.listen(tilePort, '127.0.0.1', done));
+  const tiled = await startServer(['--tile-url', `http://127.0.0.1:${tilePort}/{z}/{x}/{y}.png`]);
+  try {
+    const tilePage = await phone.newPage();
+    await tilePage.goto(tiled.base + '/');
+    await tilePage.click('.tabs [data-place="map"]');
+    await tilePage.waitForSelector('#pick-map svg image');
+    await tilePage.waitForFunction(() => document.querySelectorAll('#pick-map svg image').length > 0);
+    await new Promise((r) => setTimeout(r, 1000));
+    const tilesOf = (lng, lat, z) => {
+      const n = 2 ** z; const rad = (lat * Math.PI) / 180;
+      return [Math.floor(((lng + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(Math.PI / 4 + rad / 2)) / Math.PI) / 2) * n)];
+    };
+    const parsed = tileRequests.map((url) => url.match(/^\/(\d+)\/(\d+)\/(\d+)\.png$/)).filter(Boolean).map((m) => m.slice(1).map(Number));
+    const covers = parsed.length > 0 && parsed.every(([z, x, y]) => {
+      const [west, north] = tilesOf(101.9, 29.6, z); const [east, south] = tilesOf(102.7, 28.7, z);
+      return x >= west && x <= east && y >= north && y <= south;
+    });
+    check(covers, `with --tile-url the map draws the county's tiles (${parsed.length} requested, zoom ${parsed[0] && parsed[0][0]})`);
+  } finally {
+    tiled.child.kill('SIGTERM');
+    rmSync(tiled.dataDir, { recursive: true, force: true });
+    tileServer.close();
+  }
   check(!failed, 'no page raised a script error');
 } catch (error) {
   console.error(error);

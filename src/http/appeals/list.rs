@@ -30,6 +30,9 @@ pub struct ListQuery {
     pub needs_triage: Option<bool>,
     /// `mine`: only what my unit owns, leads or co-handles.
     pub queue: Option<String>,
+    /// Only what this unit owns, leads or co-handles (within the reader's scope), e.g. for
+    /// a unit's monthly report.
+    pub unit_id: Option<i64>,
     /// Only appeals past their deadline.
     pub overdue: Option<bool>,
     /// `deadline` (soonest first, the default) or `newest`.
@@ -127,6 +130,12 @@ pub fn filter_from_query(query: &ListQuery, staff: &crate::domain::access::Staff
         None | Some("") | Some("all") => {}
         Some("mine") => filter.queue_of_unit = Some(staff.unit.id),
         Some(other) => return Err(ApiError::invalid("queue", format!("queue `{other}` is not `mine` or `all`"))),
+    }
+    if let Some(unit_id) = query.unit_id {
+        if filter.queue_of_unit.is_some_and(|mine| mine != unit_id) {
+            return Err(ApiError::invalid("unit_id", "unit_id and queue=mine name different units; give one of them"));
+        }
+        filter.queue_of_unit = Some(unit_id);
     }
     if query.overdue == Some(true) {
         filter.due_before_ms = Some(now);

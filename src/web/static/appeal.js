@@ -174,8 +174,15 @@
     }, function () { container.appendChild(MQ.el('p', { class: 'hint', text: MQ.t('appeal.no_point') })); });
   }
 
+  function photos() {
+    var box = MQ.$('d-photos');
+    MQ.showPhotos(box, number).then(function (list) {
+      if (!list.length) box.appendChild(MQ.el('p', { class: 'hint', text: MQ.t('photo.none') }));
+    }, function (error) { MQ.clear(box).appendChild(MQ.el('p', { class: 'warn', text: error.message })); });
+  }
+
   function load() {
-    return MQ.api('GET', '/appeals/' + encodeURIComponent(number)).then(function (view) { render(view); drawMap(view); MQ.say(''); }, function (error) {
+    return MQ.api('GET', '/appeals/' + encodeURIComponent(number)).then(function (view) { render(view); drawMap(view); photos(); MQ.say(''); }, function (error) {
       MQ.say(MQ.t('err.generic') + error.message, 'error');
     });
   }
@@ -188,6 +195,14 @@
       MQ.api('GET', '/categories').then(function (list) { categories = list; }, function () { categories = []; })
     ]).then(load);
     MQ.$('action-cancel').addEventListener('click', function () { MQ.$('action-form').hidden = true; });
+    MQ.$('d-photo').addEventListener('change', function () {
+      var file = MQ.$('d-photo').files[0];
+      if (!file) return;
+      MQ.say(MQ.t('portal.photo_sending'));
+      MQ.resizePhoto(file).then(function (dataUrl) { return MQ.uploadPhoto(number, dataUrl); }).then(function () {
+        MQ.$('d-photo').value = ''; MQ.say(MQ.t('photo.added'), 'ok'); photos();
+      }, function (error) { MQ.say(MQ.t('portal.photo_failed') + error.message, 'error'); });
+    });
     MQ.$('action-form').addEventListener('submit', function (event) {
       event.preventDefault();
       var action = chosen;

@@ -60,14 +60,16 @@ window.MQ = (function () {
   function api(method, path, body, options) {
     options = options || {};
     var headers = { 'Accept': 'application/json' };
-    if (body !== undefined && body !== null) headers['Content-Type'] = 'application/json';
+    // A raw body (a file's text or bytes) goes as it is, with its own content type.
+    var raw = options.contentType !== undefined;
+    if (body !== undefined && body !== null) headers['Content-Type'] = raw ? options.contentType : 'application/json';
     var bearer = options.anonymous ? null : token();
     if (bearer) headers['Authorization'] = 'Bearer ' + bearer;
     if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
     return fetch('/api/v1' + path, {
       method: method,
       headers: headers,
-      body: body === undefined || body === null ? undefined : JSON.stringify(body),
+      body: body === undefined || body === null ? undefined : (raw ? body : JSON.stringify(body)),
       credentials: 'omit',
       cache: 'no-store'
     }).then(function (response) {
@@ -99,7 +101,8 @@ window.MQ = (function () {
       var link = el('a', { href: url, download: fileName });
       document.body.appendChild(link);
       link.click();
-      setTimeout(function () { URL.revokeObjectURL(url); link.remove(); }, 1000);
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
     }).catch(function (error) { say(t('err.generic') + error.message, 'error'); });
   }
 
@@ -151,15 +154,79 @@ window.MQ = (function () {
     });
   }
 
+  // Photos. A phone's photo is shrunk on the device before it is sent or queued: at most
+  // PHOTO_SIDE pixels on its long side, re-encoded as JPEG, so a 4 MB camera file becomes a
+  // few hundred kilobytes on a weak signal. Resolves with a data: URL.
+  var PHOTO_SIDE = 1600;
+  function resizePhoto(file) {
+    return new Promise(function (done, failed) {
+      if (!file || !/^image\//.test(file.type)) { failed({ message: t('photo.wrong_type') }); return; }
+      var url = URL.createObjectURL(file);
+      var image = new Image();
+      image.onload = function () {
+        var scale = Math.min(1, PHOTO_SIDE / Math.max(image.naturalWidth, image.naturalHeight, 1));
+        var canvas = document.createElement('canvas');
+        canvas.width = Math.max(1, Math.round(image.naturalWidth * scale));
+        canvas.height = Math.max(1, Math.round(image.naturalHeight * scale));
+        var context = canvas.getContext('2d');
+        context.fillStyle = '#fff';
+        context.fillRect(0, 0, canvas.width, canvas.height);
+        context.drawImage(image, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(url);
+        done(canvas.toDataURL('image/jpeg', 0.8));
+      };
+      image.onerror = function () { URL.revokeObjectURL(url); failed({ message: t('photo.unreadable') }); };
+      image.src = url;
+    });
+  }
+  function dataUrlBytes(dataUrl) {
+    var comma = dataUrl.indexOf(',');
+    var binary = atob(dataUrl.slice(comma + 1));
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return new Blob([bytes], { type: dataUrl.slice(5, dataUrl.indexOf(';')) });
+  }
+  // Fetches an appeal's photos (with the token, or the resident's secret) into a
+  // container as images; a plain <img src> could not send the token.
+  function showPhotos(container, number, secret) {
+    var query = secret ? '?secret=' + encodeURIComponent(secret) : '';
+    var headers = {};
+    if (!secret && token()) headers['Authorization'] = 'Bearer ' + token();
+    return api('GET', '/appeals/' + encodeURIComponent(number) + '/attachments' + query, null, { anonymous: !!secret }).then(function (list) {
+      clear(container);
+      list.forEach(function (photo, index) {
+        var figure = el('figure', { class: 'photo' }, [el('figcaption', { class: 'hint', text: t('photo.caption') + ' ' + (index + 1) + ' · ' + time(photo.created_at) })]);
+        container.appendChild(figure);
+        fetch(photo.href + query, { headers: headers, credentials: 'omit' }).then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.blob();
+        }).then(function (blob) {
+          var img = el('img', { src: URL.createObjectURL(blob), alt: t('photo.alt') + ' ' + (index + 1), loading: 'lazy' });
+          figure.insertBefore(img, figure.firstChild);
+        }).catch(function () { figure.appendChild(el('p', { class: 'warn', text: t('photo.unreadable') })); });
+      });
+      return list;
+    });
+  }
+  // Sends a photo (a data: URL) to an appeal. Resolves with the attachment.
+  function uploadPhoto(number, dataUrl, secret) {
+    var query = secret ? '?secret=' + encodeURIComponent(secret) : '';
+    var blob = dataUrlBytes(dataUrl);
+    return api('POST', '/appeals/' + encodeURIComponent(number) + '/attachments' + query, blob, { anonymous: !!secret, contentType: blob.type });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     var out = $('sign-out');
     if (out) out.addEventListener('click', signOut);
+    var admin = $('nav-admin');
+    var who = me();
+    if (admin && who && who.roles && who.roles.indexOf('admin') >= 0) admin.hidden = false;
   });
 
   return {
     t: t, el: el, clear: clear, $: $, say: say, api: api, token: token, me: me, signIn: signIn, signOut: signOut,
     requireStaff: requireStaff, time: time, percent: percent, thisMonth: thisMonth, randomKey: randomKey,
     tierBadge: tierBadge, statusBadge: statusBadge, regionPickers: regionPickers, pressTabs: pressTabs,
-    downloadCsv: downloadCsv, county: function () { return document.body.getAttribute('data-county'); }
+    downloadCsv: downloadCsv, resizePhoto: resizePhoto, showPhotos: showPhotos, uploadPhoto: uploadPhoto, county: function () { return document.body.getAttribute('data-county'); }
   };
 })();

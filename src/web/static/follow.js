@@ -38,6 +38,15 @@
     rating.hidden = !view.rating;
     if (view.rating) rating.textContent = MQ.t('follow.rated') + MQ.t('resolution.' + view.rating.resolution) + ' · ' + MQ.t('satisfaction.' + view.rating.satisfaction);
     MQ.$('rate-form').hidden = !view.can_rate;
+    MQ.$('r-add-photo').hidden = ['closed', 'rejected', 'merged'].indexOf(view.status) >= 0;
+    photos();
+  }
+
+  function photos() {
+    var box = MQ.$('r-photos');
+    MQ.showPhotos(box, current.number, MQ.$('secret').value.trim()).then(function (list) {
+      if (!list.length) box.appendChild(MQ.el('p', { class: 'hint', text: MQ.t('photo.none') }));
+    }, function () { /* the appeal itself is shown; photos may come later */ });
   }
 
   function look(number, secret) {
@@ -54,6 +63,14 @@
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       look(MQ.$('number').value.trim().toUpperCase(), MQ.$('secret').value.trim());
+    });
+    MQ.$('r-photo').addEventListener('change', function () {
+      var file = MQ.$('r-photo').files[0];
+      if (!file || !current) return;
+      MQ.say(MQ.t('portal.photo_sending'));
+      MQ.resizePhoto(file).then(function (dataUrl) {
+        return MQ.uploadPhoto(current.number, dataUrl, MQ.$('secret').value.trim());
+      }).then(function () { MQ.$('r-photo').value = ''; MQ.say(MQ.t('portal.photo_sent'), 'ok'); photos(); }, function (error) { MQ.say(MQ.t('portal.photo_failed') + error.message, 'error'); });
     });
     MQ.$('rate-form').addEventListener('submit', function (event) {
       event.preventDefault();

@@ -2,6 +2,9 @@
 // outbox (localStorage) with a key made here, then sent with that key as the
 // Idempotency-Key; it leaves the outbox only when the server has answered. A retry
 // after a lost answer gets the first answer back, so each appeal is taken in once.
+// A photo is shrunk on the phone and queued with the submission; once the appeal is
+// taken in, its receipt is written into the queued item and the photo is sent with the
+// appeal's secret. The server stores the same bytes once, so a retried upload is harmless.
 'use strict';
 (function () {
   var OUTBOX = 'mq_outbox';
@@ -9,9 +12,13 @@
   var place = { mode: 'village', lng: null, lat: null };
   var flushing = false;
   var waitingKey = null;
+  var photo = null;
 
   function load(name) { try { return JSON.parse(localStorage.getItem(name) || '[]'); } catch (e) { return []; } }
   function save(name, list) { localStorage.setItem(name, JSON.stringify(list)); }
+  function update(key, change) {
+    save(OUTBOX, load(OUTBOX).map(function (item) { if (item.key === key) change(item); return item; }));
+  }
 
   function showReceipt(receipt) {
     MQ.$('appeal-form').hidden = true;
@@ -28,7 +35,8 @@
     var outbox = load(OUTBOX);
     var receipts = load(RECEIPTS);
     outbox.forEach(function (item) {
-      list.appendChild(MQ.el('li', {}, [MQ.el('span', { class: 'badge pending', text: MQ.t('portal.pending') }), ' ', item.body.text.slice(0, 40)]));
+      var label = item.receipt ? MQ.t('portal.photo_pending') : MQ.t('portal.pending');
+      list.appendChild(MQ.el('li', {}, [MQ.el('span', { class: 'badge pending', text: label }), ' ', item.body.text.slice(0, 40)]));
     });
     receipts.slice().reverse().forEach(function (receipt) {
       list.appendChild(MQ.el('li', {}, [
@@ -62,19 +70,40 @@
     function next(index) {
       if (index >= outbox.length) return Promise.resolve();
       var item = outbox[index];
-      return MQ.api('POST', '/appeals', item.body, { anonymous: true, idempotencyKey: item.key }).then(function (receipt) {
+      // An item whose appeal was taken in already only waits for its photo.
+      var taken = item.receipt ? Promise.resolve(item.receipt) : MQ.api('POST', '/appeals', item.body, { anonymous: true, idempotencyKey: item.key }).then(function (receipt) {
         remember(receipt, item.body);
-        drop(item.key);
-        sentSomething = true;
-        if (item.key === waitingKey) { waitingKey = null; showReceipt(receipt); MQ.say(''); }
-        return next(index + 1);
+        if (item.photo) update(item.key, function (queued) { queued.receipt = { number: receipt.number, secret: receipt.secret, received_at: receipt.received_at }; });
+        return receipt;
       }, function (error) {
         if (error.status === 0 || error.status >= 500 || error.status === 429) return Promise.reject(error);
         // The server refused this one for good (bad input): take it out and say why.
         drop(item.key);
         if (item.key === waitingKey) { waitingKey = null; MQ.$('appeal-form').hidden = false; }
         MQ.say(MQ.t('portal.failed') + error.message, 'error');
-        return next(index + 1);
+        return null;
+      });
+      return taken.then(function (receipt) {
+        if (!receipt) return next(index + 1);
+        sentSomething = true;
+        // The number and the secret matter most: show them as soon as the appeal is in.
+        var shown = item.key === waitingKey;
+        if (shown) { waitingKey = null; showReceipt(receipt); MQ.say(item.photo ? MQ.t('portal.photo_sending') : ''); }
+        if (!item.photo) { drop(item.key); return next(index + 1); }
+        return MQ.uploadPhoto(receipt.number, item.photo, receipt.secret).then(function () {
+          drop(item.key);
+          if (shown || !MQ.$('receipt').hidden) MQ.say(MQ.t('portal.photo_sent'), 'ok');
+          return next(index + 1);
+        }, function (error) {
+          if (error.status === 0 || error.status >= 500 || error.status === 429) {
+            MQ.say(MQ.t('portal.photo_waiting'), 'warn');
+            return Promise.reject(error);
+          }
+          // Refused for good (not an image, too many): the appeal stands without it.
+          drop(item.key);
+          MQ.say(MQ.t('portal.photo_failed') + error.message, 'warn');
+          return next(index + 1);
+        });
       });
     }
     return next(0).catch(function (error) {
@@ -112,13 +141,27 @@
     }
     var key = MQ.randomKey();
     var outbox = load(OUTBOX);
-    outbox.push({ key: key, body: body, at: Date.now() });
-    save(OUTBOX, outbox);
+    outbox.push({ key: key, body: body, at: Date.now(), photo: photo });
+    try {
+      save(OUTBOX, outbox);
+    } catch (e) {
+      // The device's storage is full: keep the appeal, leave the photo out.
+      outbox[outbox.length - 1].photo = null;
+      save(OUTBOX, outbox);
+      MQ.say(MQ.t('portal.photo_no_room'), 'warn');
+    }
     waitingKey = key;
     MQ.$('appeal-form').hidden = true;
     MQ.say(MQ.t('portal.sending'));
     renderMine();
     flush();
+  }
+
+  function clearPhoto() {
+    photo = null;
+    MQ.$('photo').value = '';
+    MQ.$('photo-preview').hidden = true;
+    MQ.$('photo-thumb').removeAttribute('src');
   }
 
   var pickMap = null;
@@ -154,8 +197,19 @@
       if (mode === 'map') openMap();
     });
     MQ.$('appeal-form').addEventListener('submit', submit);
+    MQ.$('photo').addEventListener('change', function () {
+      var file = MQ.$('photo').files[0];
+      if (!file) return;
+      MQ.resizePhoto(file).then(function (dataUrl) {
+        photo = dataUrl;
+        MQ.$('photo-thumb').src = dataUrl;
+        MQ.$('photo-preview').hidden = false;
+      }, function (error) { photo = null; MQ.$('photo').value = ''; MQ.say(error.message, 'error'); });
+    });
+    MQ.$('photo-remove').addEventListener('click', clearPhoto);
     MQ.$('another').addEventListener('click', function () {
       MQ.$('appeal-form').reset();
+      clearPhoto();
       place.lng = place.lat = null;
       MQ.$('picked').textContent = '';
       MQ.$('receipt').hidden = true;

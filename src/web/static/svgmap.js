@@ -1,11 +1,24 @@
-// Draws grids from our own GeoJSON as SVG: no tiles, no library. Equirectangular
-// projection scaled by cos(latitude), which is true enough at county size.
+// Draws grids from our own GeoJSON as SVG, no library. Web Mercator projection, so that
+// when a deployment configures its own tile server (`minqing serve --tile-url`, given to
+// the page as data-tiles) its tiles line up underneath; without one, no tile is fetched
+// from anywhere and the outlines stand alone.
 // MQ.map.draw(container, featureCollection, options) returns a handle with
 // setFill(fn), setMarker(lng, lat) and select(id).
 'use strict';
 (function () {
   var NS = 'http://www.w3.org/2000/svg';
   var WIDTH = 1000;
+  var TILE_SIZE = 256;
+  var MAX_TILES = 80;
+
+  // Web Mercator in world units: x and y from 0 to 1, y growing southwards.
+  function worldX(lng) { return (lng + 180) / 360; }
+  function worldY(lat) {
+    var clamped = Math.max(Math.min(lat, 85.05), -85.05) * Math.PI / 180;
+    return (1 - Math.log(Math.tan(Math.PI / 4 + clamped / 2)) / Math.PI) / 2;
+  }
+  function lngOf(x) { return x * 360 - 180; }
+  function latOf(y) { return Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180 / Math.PI; }
 
   function svgEl(tag, attrs) {
     var node = document.createElementNS(NS, tag);
@@ -50,16 +63,18 @@
       box.minLng = Math.min(box.minLng, options.extraPoint[0]); box.maxLng = Math.max(box.maxLng, options.extraPoint[0]);
       box.minLat = Math.min(box.minLat, options.extraPoint[1]); box.maxLat = Math.max(box.maxLat, options.extraPoint[1]);
     }
-    var kx = Math.cos(((box.minLat + box.maxLat) / 2) * Math.PI / 180);
-    var spanX = Math.max((box.maxLng - box.minLng) * kx, 1e-6);
-    var scale = WIDTH / spanX;
-    var height = Math.max((box.maxLat - box.minLat) * scale, 50);
-    function project(lng, lat) { return [(lng - box.minLng) * kx * scale, (box.maxLat - lat) * scale]; }
-    function unproject(x, y) { return [x / scale / kx + box.minLng, box.maxLat - y / scale]; }
+    var x0 = worldX(box.minLng), y0 = worldY(box.maxLat);
+    var scale = WIDTH / Math.max(worldX(box.maxLng) - x0, 1e-9);
+    var height = Math.max((worldY(box.minLat) - y0) * scale, 50);
+    function project(lng, lat) { return [(worldX(lng) - x0) * scale, (worldY(lat) - y0) * scale]; }
+    function unproject(x, y) { return [lngOf(x / scale + x0), latOf(y / scale + y0)]; }
+    var tileUrl = document.body.getAttribute('data-tiles') || '';
 
     var view = { x: 0, y: 0, w: WIDTH, h: height };
-    var svg = svgEl('svg', { viewBox: '0 0 ' + WIDTH + ' ' + height, role: 'img', 'aria-label': options.label || MQ.t('map.label'), class: 'svgmap' });
+    var svg = svgEl('svg', { viewBox: '0 0 ' + WIDTH + ' ' + height, role: 'img', 'aria-label': options.label || MQ.t('map.label'), class: tileUrl ? 'svgmap with-tiles' : 'svgmap' });
+    var tiles = svgEl('g', { class: 'tiles' });
     var layer = svgEl('g', {});
+    svg.appendChild(tiles);
     svg.appendChild(layer);
     var paths = {};
     var ordered = features.slice().sort(function (a, b) {
@@ -90,7 +105,37 @@
     var marker = svgEl('circle', { r: 8, class: 'marker', visibility: 'hidden' });
     layer.appendChild(marker);
 
-    function applyView() { svg.setAttribute('viewBox', [view.x, view.y, view.w, view.h].map(function (n) { return n.toFixed(1); }).join(' ')); }
+    // The tiles under the current view, at the zoom whose tile pixels match the screen's.
+    var tileTimer = null;
+    function drawTiles() {
+      if (!tileUrl) return;
+      var rect = svg.getBoundingClientRect();
+      if (!rect.width) return;
+      var wx0 = x0 + view.x / scale, wx1 = x0 + (view.x + view.w) / scale;
+      var wy0 = y0 + view.y / scale, wy1 = y0 + (view.y + view.h) / scale;
+      var zoom = Math.max(0, Math.min(19, Math.round(Math.log(rect.width / (wx1 - wx0) / TILE_SIZE) / Math.LN2)));
+      var n, tx0, tx1, ty0, ty1;
+      for (;;) {
+        n = Math.pow(2, zoom);
+        tx0 = Math.max(0, Math.floor(wx0 * n)); tx1 = Math.min(n - 1, Math.floor(wx1 * n));
+        ty0 = Math.max(0, Math.floor(wy0 * n)); ty1 = Math.min(n - 1, Math.floor(wy1 * n));
+        if ((tx1 - tx0 + 1) * (ty1 - ty0 + 1) <= MAX_TILES || zoom === 0) break;
+        zoom -= 1;
+      }
+      MQ.clear(tiles);
+      var size = scale / n;
+      for (var tx = tx0; tx <= tx1; tx++) {
+        for (var ty = ty0; ty <= ty1; ty++) {
+          var href = tileUrl.replace('{z}', zoom).replace('{x}', tx).replace('{y}', ty);
+          tiles.appendChild(svgEl('image', { href: href, x: ((tx / n - x0) * scale).toFixed(2), y: ((ty / n - y0) * scale).toFixed(2), width: (size + 0.2).toFixed(2), height: (size + 0.2).toFixed(2), preserveAspectRatio: 'none' }));
+        }
+      }
+    }
+    function scheduleTiles() { if (!tileUrl) return; clearTimeout(tileTimer); tileTimer = setTimeout(drawTiles, 120); }
+    function applyView() {
+      svg.setAttribute('viewBox', [view.x, view.y, view.w, view.h].map(function (n) { return n.toFixed(1); }).join(' '));
+      scheduleTiles();
+    }
     function zoom(factor, cx, cy) {
       if (cx === undefined) { cx = view.x + view.w / 2; cy = view.y + view.h / 2; }
       var w = Math.min(Math.max(view.w * factor, WIDTH / 40), WIDTH * 1.5);
@@ -146,6 +191,7 @@
     ]);
     container.appendChild(svg);
     container.appendChild(controls);
+    scheduleTiles();
 
     var handle = {
       setFill: function (fill) {
