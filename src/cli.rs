@@ -7,9 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::domain::access::Role;
 use crate::domain::calendar::parse_ics;
-use crate::domain::deadline::{due_at, TimeLimit};
-use crate::service::{auth, places, Clock, Hub, HubConfig};
-use crate::storage::{redact_url, Db};
+use crate::domain::deadline::{TimeLimit, due_at};
+use crate::service::{Clock, Hub, HubConfig, auth, places};
+use crate::storage::{Db, redact_url};
 
 mod understanding;
 
@@ -374,9 +374,8 @@ pub async fn audit_verify(db: &Db) -> anyhow::Result<i32> {
 async fn calendar(action: CalendarCommand) -> anyhow::Result<i32> {
     match action {
         CalendarCommand::Deadline { from, working_days, working_hours, ics } => {
-            let from: jiff::Timestamp = from
-                .parse()
-                .map_err(|error| anyhow::anyhow!("--from must be RFC 3339 like 2026-02-13T10:00:00+08:00: {error}"))?;
+            let from: jiff::Timestamp =
+                from.parse().map_err(|error| anyhow::anyhow!("--from must be RFC 3339 like 2026-02-13T10:00:00+08:00: {error}"))?;
             let mut calendar = crate::domain::calendar::WorkingCalendar::china_default()?;
             if let Some(path) = ics {
                 calendar.merge_days(&parse_ics(&read_text(&path)?)?);
@@ -409,22 +408,29 @@ async fn serve(database: DatabaseArgs, listen: SocketAddr, demo: bool, clock: Cl
         hub.calendar = std::sync::Arc::new((*hub.calendar).clone().with_hours(hours));
     }
     for channel in clock.notify_log_channels.split(',').map(str::trim).filter(|channel| !channel.is_empty()) {
-        crate::service::notifications::register_sender(std::sync::Arc::new(crate::service::notifications::LoggingSender { channel: channel.to_string() }));
+        crate::service::notifications::register_sender(std::sync::Arc::new(crate::service::notifications::LoggingSender {
+            channel: channel.to_string(),
+        }));
     }
     for (channel, url) in [("webhook", &clock.webhook_url), ("sms", &clock.sms_webhook_url)] {
         if let Some(url) = url {
             if clock.webhook_secret.is_empty() {
                 anyhow::bail!("set MINQING_WEBHOOK_SECRET so the {channel} webhook can be signed");
             }
-            let sender = crate::service::webhook::WebhookSender::new(channel, url, clock.webhook_secret.as_bytes()).map_err(|error| anyhow::anyhow!(error))?;
+            let sender = crate::service::webhook::WebhookSender::new(channel, url, clock.webhook_secret.as_bytes())
+                .map_err(|error| anyhow::anyhow!(error))?;
             crate::service::notifications::register_sender(std::sync::Arc::new(sender));
         }
     }
     if let Some(relay) = &clock.smtp_relay {
         let from = clock.smtp_from.as_deref().ok_or_else(|| anyhow::anyhow!("--smtp-relay needs --smtp-from ADDRESS"))?;
-        let path = clock.smtp_addresses.as_ref().ok_or_else(|| anyhow::anyhow!("--smtp-relay needs --smtp-addresses FILE (who gets email, and where)"))?;
+        let path = clock
+            .smtp_addresses
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("--smtp-relay needs --smtp-addresses FILE (who gets email, and where)"))?;
         let text = std::fs::read_to_string(path).map_err(|error| anyhow::anyhow!("--smtp-addresses {}: {error}", path.display()))?;
-        let directory = crate::service::smtp::EmailDirectory::parse(&text).map_err(|error| anyhow::anyhow!("--smtp-addresses {}: {error}", path.display()))?;
+        let directory = crate::service::smtp::EmailDirectory::parse(&text)
+            .map_err(|error| anyhow::anyhow!("--smtp-addresses {}: {error}", path.display()))?;
         tracing::info!(relay = %relay, recipients = directory.len(), "email notifications enabled");
         let sender = crate::service::smtp::SmtpSender::new(relay, from, directory).map_err(|error| anyhow::anyhow!(error))?;
         crate::service::notifications::register_sender(std::sync::Arc::new(sender));
@@ -455,7 +461,13 @@ async fn load_demo_if_empty(hub: &Hub) -> anyhow::Result<()> {
     // DEMO_HOOK: wired by the web branch for its browser test; main's version wins on merge.
     if crate::demo::seed::is_empty(hub).await {
         let summary = crate::demo::seed::load_demo(hub).await.map_err(|error| anyhow::anyhow!("loading the demo failed: {error}"))?;
-        println!("demo loaded: {} grids, {} units, {} appeals; password {}", summary.grids, summary.units, summary.appeals, crate::demo::seed::DEMO_PASSWORD);
+        println!(
+            "demo loaded: {} grids, {} units, {} appeals; password {}",
+            summary.grids,
+            summary.units,
+            summary.appeals,
+            crate::demo::seed::DEMO_PASSWORD
+        );
         for user in &summary.users {
             println!("demo user {} ({}, {})", user.username, user.role_zh, user.unit);
         }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::spawn_app;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn an_administrator_manages_users_units_categories_grids_and_the_calendar() {
@@ -34,10 +34,17 @@ async fn an_administrator_manages_users_units_categories_grids_and_the_calendar(
     let new_id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
 
     // Editing: roles and name change; a bad role list changes nothing.
-    let patch = |id: i64, body: Value, token: String| client.patch(app.url(&format!("/api/v1/admin/users/{id}"))).bearer_auth(token).json(&body).send();
+    let patch = |id: i64, body: Value, token: String| {
+        client.patch(app.url(&format!("/api/v1/admin/users/{id}"))).bearer_auth(token).json(&body).send()
+    };
     let bad = patch(new_id, json!({"roles": [], "display_name": "不应写入"}), admin.clone()).await.unwrap();
     assert_eq!(bad.status(), 400);
-    let edited: Value = patch(new_id, json!({"roles": ["grid_worker", "party_rep"], "display_name": "李网格"}), admin.clone()).await.unwrap().json().await.unwrap();
+    let edited: Value = patch(new_id, json!({"roles": ["grid_worker", "party_rep"], "display_name": "李网格"}), admin.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(edited["display_name"], "李网格");
     assert_eq!(edited["roles"], json!(["grid_worker", "party_rep"]));
     assert_eq!(patch(new_id, json!({"active": false}), leader.clone()).await.unwrap().status(), 403);
@@ -58,7 +65,8 @@ async fn an_administrator_manages_users_units_categories_grids_and_the_calendar(
     assert_eq!(get("/api/v1/me", &worker_token).await.unwrap().status(), 200);
     assert_eq!(patch(new_id, json!({"active": false}), admin.clone()).await.unwrap().status(), 200);
     assert_eq!(get("/api/v1/me", &worker_token).await.unwrap().status(), 401);
-    let again = client.post(app.url("/api/v1/auth/login")).json(&json!({"username": "wangge1", "password": "grid-worker-1"})).send().await.unwrap();
+    let again =
+        client.post(app.url("/api/v1/auth/login")).json(&json!({"username": "wangge1", "password": "grid-worker-1"})).send().await.unwrap();
     assert_eq!(again.status(), 401);
     // An administrator cannot lock themself out.
     let admin_id = users.as_array().unwrap().iter().find(|user| user["username"] == "admin").unwrap()["id"].as_i64().unwrap();
@@ -68,12 +76,22 @@ async fn an_administrator_manages_users_units_categories_grids_and_the_calendar(
     // Units: rename and name a head among the members; a stranger cannot be head.
     let yanru_id = yanru["id"].as_i64().unwrap();
     let unit_url = app.url(&format!("/api/v1/admin/units/{}", app.county.yanru));
-    let renamed: Value = client.patch(&unit_url).bearer_auth(&admin).json(&json!({"name": "晏如村党总支", "head_user_id": yanru_id})).send().await.unwrap().json().await.unwrap();
+    let renamed: Value = client
+        .patch(&unit_url)
+        .bearer_auth(&admin)
+        .json(&json!({"name": "晏如村党总支", "head_user_id": yanru_id}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(renamed["name"], "晏如村党总支");
     assert_eq!(renamed["head_user_id"], yanru_id);
     let stranger = client.patch(&unit_url).bearer_auth(&admin).json(&json!({"head_user_id": admin_id})).send().await.unwrap();
     assert_eq!(stranger.status(), 400);
-    let cleared: Value = client.patch(&unit_url).bearer_auth(&admin).json(&json!({"head_user_id": null})).send().await.unwrap().json().await.unwrap();
+    let cleared: Value =
+        client.patch(&unit_url).bearer_auth(&admin).json(&json!({"head_user_id": null})).send().await.unwrap().json().await.unwrap();
     assert_eq!(cleared["head_user_id"], Value::Null);
     assert_eq!(cleared["name"], "晏如村党总支", "an absent field stays as it was");
 
@@ -82,9 +100,18 @@ async fn an_administrator_manages_users_units_categories_grids_and_the_calendar(
     for (body, status) in [
         (json!({"code": "0299", "name": "x", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 5}), 400),
         (json!({"code": "0199", "name": "", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 5}), 400),
-        (json!({"code": "0199", "name": "屋顶光伏", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 0}), 400),
-        (json!({"code": "0199", "name": "屋顶光伏", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 5}), 201),
-        (json!({"code": "0199", "name": "屋顶光伏", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 5}), 409),
+        (
+            json!({"code": "0199", "name": "屋顶光伏", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 0}),
+            400,
+        ),
+        (
+            json!({"code": "0199", "name": "屋顶光伏", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 5}),
+            201,
+        ),
+        (
+            json!({"code": "0199", "name": "屋顶光伏", "parent_code": "01", "department": "县住房和城乡建设局", "default_working_days": 5}),
+            409,
+        ),
     ] {
         let response = client.post(&categories_url).bearer_auth(&admin).json(&body).send().await.unwrap();
         assert_eq!(response.status(), status, "{body}");
@@ -109,7 +136,8 @@ async fn an_administrator_manages_users_units_categories_grids_and_the_calendar(
 
     // Grid members: assign, list with user names, remove.
     let members_url = app.url("/api/v1/admin/grids/511824101203-01/members");
-    let assigned = client.post(&members_url).bearer_auth(&admin).json(&json!({"username": "yanru", "role": "grid_worker"})).send().await.unwrap();
+    let assigned =
+        client.post(&members_url).bearer_auth(&admin).json(&json!({"username": "yanru", "role": "grid_worker"})).send().await.unwrap();
     assert_eq!(assigned.status(), 204);
     let members: Value = get("/api/v1/admin/grids/511824101203-01/members", &admin).await.unwrap().json().await.unwrap();
     assert_eq!(members, json!([{"user_id": yanru_id, "username": "yanru", "display_name": "yanru", "role": "grid_worker"}]));
@@ -125,11 +153,22 @@ async fn an_administrator_manages_users_units_categories_grids_and_the_calendar(
     let make_up = year["days"].as_array().unwrap().iter().find(|day| day["date"] == "2026-02-14").unwrap();
     assert_eq!(make_up["kind"], "working");
     let calendar_url = app.url("/api/v1/admin/calendar");
-    let broken = client.post(&calendar_url).bearer_auth(&admin).header("content-type", "text/calendar").body("not a calendar").send().await.unwrap();
+    let broken =
+        client.post(&calendar_url).bearer_auth(&admin).header("content-type", "text/calendar").body("not a calendar").send().await.unwrap();
     assert_eq!(broken.status(), 400);
     let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270101\r\nSUMMARY:元旦(休)\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270102\r\nSUMMARY:元旦(班)\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     assert_eq!(client.post(&calendar_url).bearer_auth(&leader).body(ics).send().await.unwrap().status(), 403);
-    let imported: Value = client.post(&calendar_url).bearer_auth(&admin).header("content-type", "text/calendar").body(ics).send().await.unwrap().json().await.unwrap();
+    let imported: Value = client
+        .post(&calendar_url)
+        .bearer_auth(&admin)
+        .header("content-type", "text/calendar")
+        .body(ics)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(imported, json!({"imported": 2, "restart_needed": true}));
     let year: Value = get("/api/v1/calendar?year=2027", &admin).await.unwrap().json().await.unwrap();
     assert_eq!(

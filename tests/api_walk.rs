@@ -31,7 +31,8 @@ async fn the_documented_curl_walk_works() {
     assert!(output.status.success(), "the walk failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     assert!(stdout.contains("\"grid_id\": \"511824101203-01\""), "{stdout}");
     assert!(stdout.contains("已更换灯泡和镇流器"), "{stdout}");
-    let rated = app.county.hub.db.list_appeals(None, &Default::default(), minqing::storage::appeals::AppealOrder::Newest, None, 10).await.unwrap();
+    let rated =
+        app.county.hub.db.list_appeals(None, &Default::default(), minqing::storage::appeals::AppealOrder::Newest, None, 10).await.unwrap();
     assert_eq!(rated.len(), 1);
     assert_eq!(rated[0].status.as_str(), "rated");
 }

@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{county, County, TestDb};
+use common::{County, TestDb, county};
 use minqing::domain::appeal::{AppealStatus, Channel, Rating, Resolution, Satisfaction, Tier};
 use minqing::domain::contact::Contact;
 use minqing::domain::workflow::{Actor, Command};
-use minqing::service::actions::act;
-use minqing::service::intake::{submit, NewAppeal};
 use minqing::service::ServiceError;
+use minqing::service::actions::act;
+use minqing::service::intake::{NewAppeal, submit};
 use minqing::storage::appeals::{AppealFilter, AppealOrder};
 
 fn appeal_at(text: &str, lng: f64, lat: f64) -> NewAppeal {
@@ -100,7 +100,19 @@ async fn main_path_from_intake_to_closure(county: &County) {
     assert!(closed.closed_ms.is_some());
     assert_eq!(
         kinds(county, &number).await,
-        ["received", "accepted", "dispatched", "signed_for", "progress", "extension_requested", "extension_granted", "resolved", "followed_up", "rated", "closed"]
+        [
+            "received",
+            "accepted",
+            "dispatched",
+            "signed_for",
+            "progress",
+            "extension_requested",
+            "extension_granted",
+            "resolved",
+            "followed_up",
+            "rated",
+            "closed"
+        ]
     );
 
     // A closed appeal refuses everything and nothing changes.
@@ -163,10 +175,12 @@ async fn side_paths(county: &County) {
     // Merge a duplicate; the duplicate's reporter hears when the primary is resolved.
     let primary = submit(hub, appeal_at("方元村路灯不亮", 102.05, 29.15), None).await.unwrap().appeal.number;
     let duplicate = submit(hub, appeal_at("方元村村口的路灯晚上不亮", 102.06, 29.15), None).await.unwrap().appeal.number;
-    let merged = run(county, &duplicate, "fangyuan", Command::MergeInto { primary_number: primary.clone(), reason: Some("同一路灯".into()) }).await;
+    let merged =
+        run(county, &duplicate, "fangyuan", Command::MergeInto { primary_number: primary.clone(), reason: Some("同一路灯".into()) }).await;
     assert_eq!(merged.status, AppealStatus::Merged);
     assert!(kinds(county, &primary).await.contains(&"duplicate_attached".to_string()));
-    let self_merge = act(hub, &primary, &as_staff(county, "fangyuan").await, Command::MergeInto { primary_number: primary.clone(), reason: None }).await;
+    let self_merge =
+        act(hub, &primary, &as_staff(county, "fangyuan").await, Command::MergeInto { primary_number: primary.clone(), reason: None }).await;
     assert!(matches!(self_merge, Err(ServiceError::Invalid { .. })));
     run(county, &primary, "fangyuan", Command::Accept { note: None }).await;
     let fangyuan = county.fangyuan;
@@ -179,7 +193,15 @@ async fn side_paths(county: &County) {
     let received = submit(hub, appeal_at("晏如村有户人家房屋漏雨", 102.05, 29.05), None).await.unwrap().appeal;
     let number = received.number;
     let owner = if received.owner_unit_id == Some(county.yanru) { "yanru" } else { "dispatcher" };
-    let yellow = run(county, &number, owner, Command::Reclassify { category_code: Some("0101".into()), triage: None, tier: Some(Tier::Yellow), reason: "需要镇里协调".into() }).await;
+    let yellow = run(
+        county,
+        &number,
+        owner,
+        Command::Reclassify {
+            category_code: Some("0101".into()), triage: None, tier: Some(Tier::Yellow), reason: "需要镇里协调".into()
+        },
+    )
+    .await;
     assert_eq!(yellow.owner_unit_id, Some(county.huilong));
     let red = act(hub, &number, &Actor::System, Command::Escalate { reason: "超时未受理".into() }).await.unwrap();
     assert_eq!(red.tier, Tier::Red);
@@ -264,9 +286,11 @@ async fn concurrent_actions_do_not_both_win(county: &County) {
 async fn history_tampering_is_detected(county: &County) {
     let db = &county.hub.db;
     assert_eq!(minqing::cli::audit_verify(db).await.unwrap(), 0, "an untouched history verifies");
-    sqlx::query("UPDATE appeal_events SET reason = 'nothing happened' WHERE seq = 2 AND appeal_id = (SELECT MIN(appeal_id) FROM appeal_events)")
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE appeal_events SET reason = 'nothing happened' WHERE seq = 2 AND appeal_id = (SELECT MIN(appeal_id) FROM appeal_events)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(minqing::cli::audit_verify(db).await.unwrap(), 1, "a silent edit is found");
 }

@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::{county, spawn_app, TestDb};
+use common::{TestDb, county, spawn_app};
 use minqing::domain::access::Staff;
 use minqing::domain::appeal::Channel;
 use minqing::domain::contact::Contact;
-use minqing::service::attachments::{attach_photo, list_photos, photo, Reader};
-use minqing::service::intake::{submit, NewAppeal};
 use minqing::service::ServiceError;
-use serde_json::{json, Value};
+use minqing::service::attachments::{Reader, attach_photo, list_photos, photo};
+use minqing::service::intake::{NewAppeal, submit};
+use serde_json::{Value, json};
 
 /// A tiny but real 1×1 PNG.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82";
@@ -98,7 +98,13 @@ async fn photos_travel_over_http_with_the_secret_or_a_token() {
     assert_eq!(attached["content_type"], "image/png");
     let retried = client.post(format!("{url}?secret={secret}")).body(PNG.to_vec()).send().await.unwrap();
     assert_eq!(retried.status(), 200, "a retried upload is recognised");
-    let html = client.post(format!("{url}?secret={secret}")).header("content-type", "image/jpeg").body("<html><script>alert(1)</script>").send().await.unwrap();
+    let html = client
+        .post(format!("{url}?secret={secret}"))
+        .header("content-type", "image/jpeg")
+        .body("<html><script>alert(1)</script>")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(html.status(), 400);
     // A photo larger than the API's usual body limit (256 kB) but within 5 MB is taken.
     let mut large = jpeg(2);
@@ -124,7 +130,11 @@ async fn photos_travel_over_http_with_the_secret_or_a_token() {
     let outsider = app.token("meiluo").await;
     assert_eq!(client.get(&href).bearer_auth(&outsider).send().await.unwrap().status(), 404);
     let housing = app.token("housing").await;
-    assert_eq!(client.get(&url).bearer_auth(&housing).send().await.unwrap().status(), 404, "a department sees only what was dispatched to it");
+    assert_eq!(
+        client.get(&url).bearer_auth(&housing).send().await.unwrap().status(),
+        404,
+        "a department sees only what was dispatched to it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ use std::process::Command;
 use minqing::domain::appeal::Channel;
 use minqing::domain::contact::Contact;
 use minqing::service::backup::{hold_server_lock, restore, verify_file};
-use minqing::service::intake::{submit, NewAppeal};
+use minqing::service::intake::{NewAppeal, submit};
 use minqing::storage::Db;
 
 fn appeal(text: &str) -> NewAppeal {
@@ -96,15 +96,14 @@ async fn backup_while_serving_then_restore_with_checks() {
     std::fs::copy(&backup, &tampered).unwrap();
     {
         let db = Db::connect(&format!("sqlite://{}?mode=rw", tampered.display())).await.unwrap();
-        sqlx::query("UPDATE appeal_events SET reason = 'edited' WHERE seq = 1 AND appeal_id = (SELECT MIN(id) FROM appeals)").execute(&db.pool).await.unwrap();
+        sqlx::query("UPDATE appeal_events SET reason = 'edited' WHERE seq = 1 AND appeal_id = (SELECT MIN(id) FROM appeals)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
         db.pool.close().await;
     }
-    let cases: &[(&Path, &str)] = &[
-        (&garbage, "not"),
-        (&empty, "no Minqing schema"),
-        (&tampered, "history"),
-        (&dir.path().join("missing.db"), "is not a file"),
-    ];
+    let cases: &[(&Path, &str)] =
+        &[(&garbage, "not"), (&empty, "no Minqing schema"), (&tampered, "history"), (&dir.path().join("missing.db"), "is not a file")];
     drop(server_lock);
     hub.db.pool.close().await;
     for (file, expected) in cases {
@@ -117,7 +116,11 @@ async fn backup_while_serving_then_restore_with_checks() {
     let (ok, output) = minqing(&["restore", "--data-dir", data, backup.to_str().unwrap()]);
     assert!(ok, "{output}");
     assert_eq!(count(&live).await, saved.appeals as i64);
-    let kept: Vec<_> = std::fs::read_dir(&data_dir).unwrap().filter_map(|entry| entry.ok()).filter(|entry| entry.file_name().to_string_lossy().contains("before-restore")).collect();
+    let kept: Vec<_> = std::fs::read_dir(&data_dir)
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().contains("before-restore"))
+        .collect();
     assert!(!kept.is_empty(), "the replaced database is kept");
     let (ok, output) = minqing(&["audit", "--data-dir", data, "verify"]);
     assert!(ok, "{output}");

@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{county, County, TestDb};
+use common::{County, TestDb, county};
 use minqing::domain::appeal::{Channel, Triage};
 use minqing::domain::contact::Contact;
 use minqing::domain::workflow::{Actor, Command};
 use minqing::service::actions::act;
 use minqing::service::board::page;
-use minqing::service::intake::{submit, NewAppeal};
+use minqing::service::intake::{NewAppeal, submit};
 
 fn appeal(text: &str, lng: f64, lat: f64, category: &str) -> NewAppeal {
     NewAppeal {
@@ -36,7 +36,16 @@ async fn run(county: &County, number: &str, who: &str, command: Command) {
 }
 
 /// Takes an appeal in a village through to resolution by the village organisation.
-async fn resolve(county: &County, village_user: &str, village_unit: i64, text: &str, lng: f64, lat: f64, category: &str, reply: &str) -> String {
+async fn resolve(
+    county: &County,
+    village_user: &str,
+    village_unit: i64,
+    text: &str,
+    lng: f64,
+    lat: f64,
+    category: &str,
+    reply: &str,
+) -> String {
     let number = submit(&county.hub, appeal(text, lng, lat, category), None).await.expect("submit").appeal.number;
     run(county, &number, village_user, Command::Accept { note: None }).await;
     run(county, &number, village_user, Command::Dispatch { lead_unit_id: village_unit, co_unit_ids: vec![], note: None }).await;
@@ -52,12 +61,28 @@ async fn the_board_shows_resolved_appeals_without_personal_data() {
         let county = county(test_db.db.clone()).await;
         let hub = &county.hub;
         // 晏如村 (回隆镇): a road lamp, resolved; a reply that names and numbers the resident.
-        resolve(&county, "yanru", county.yanru, "晏如村三组王秀英家门口路灯坏了，我电话13812345678", 102.05, 29.05, "0201", "王女士您好，路灯已更换，如再有问题请拨13812345678。").await;
+        resolve(
+            &county,
+            "yanru",
+            county.yanru,
+            "晏如村三组王秀英家门口路灯坏了，我电话13812345678",
+            102.05,
+            29.05,
+            "0201",
+            "王女士您好，路灯已更换，如再有问题请拨13812345678。",
+        )
+        .await;
         // 方元村 (美罗镇): water, resolved.
         resolve(&county, "fangyuan", county.fangyuan, "方元村自来水浑浊", 102.05, 29.15, "0203", "已清洗蓄水池，水质已恢复。").await;
         // A private matter, resolved: not on the board.
         let private = submit(hub, appeal("邻居欠我钱不还", 102.05, 29.05, "1001"), None).await.expect("submit").appeal.number;
-        run(&county, &private, "yanru", Command::Reclassify { category_code: None, triage: Some(Triage::Private), tier: None, reason: "私事".into() }).await;
+        run(
+            &county,
+            &private,
+            "yanru",
+            Command::Reclassify { category_code: None, triage: Some(Triage::Private), tier: None, reason: "私事".into() },
+        )
+        .await;
         // An open appeal: not on the board.
         submit(hub, appeal("晏如村的桥有裂缝", 102.05, 29.05, "0202"), None).await.expect("submit");
 

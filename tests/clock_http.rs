@@ -3,7 +3,7 @@
 mod common;
 
 use common::spawn_app;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn policies_inbox_templates_and_supervision_over_http() {
@@ -41,11 +41,23 @@ async fn policies_inbox_templates_and_supervision_over_http() {
 
     // Templates: an administrator edits; the next notification uses the new text.
     let edit = json!({"title": "派单提醒：{number}", "body": "{number}已派给你们，{deadline}前签收"});
-    assert_eq!(client.put(app.url("/api/v1/notification-templates/dispatched")).bearer_auth(&village).json(&edit).send().await.unwrap().status(), 403);
-    assert_eq!(client.put(app.url("/api/v1/notification-templates/nonsense")).bearer_auth(&admin).json(&edit).send().await.unwrap().status(), 404);
-    assert_eq!(client.put(app.url("/api/v1/notification-templates/dispatched")).bearer_auth(&admin).json(&edit).send().await.unwrap().status(), 200);
-    let templates: Value = client.get(app.url("/api/v1/notification-templates")).bearer_auth(&village).send().await.unwrap().json().await.unwrap();
-    assert!(templates.as_array().unwrap().iter().any(|template| template["kind"] == "dispatched" && template["title"] == "派单提醒：{number}"));
+    assert_eq!(
+        client.put(app.url("/api/v1/notification-templates/dispatched")).bearer_auth(&village).json(&edit).send().await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        client.put(app.url("/api/v1/notification-templates/nonsense")).bearer_auth(&admin).json(&edit).send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        client.put(app.url("/api/v1/notification-templates/dispatched")).bearer_auth(&admin).json(&edit).send().await.unwrap().status(),
+        200
+    );
+    let templates: Value =
+        client.get(app.url("/api/v1/notification-templates")).bearer_auth(&village).send().await.unwrap().json().await.unwrap();
+    assert!(
+        templates.as_array().unwrap().iter().any(|template| template["kind"] == "dispatched" && template["title"] == "派单提醒：{number}")
+    );
 
     // An appeal dispatched to the housing bureau lands in its unit inbox.
     let receipt: Value = client
@@ -66,9 +78,11 @@ async fn policies_inbox_templates_and_supervision_over_http() {
     assert_eq!(act(village.clone(), "accept", json!({})).await, 200);
     assert_eq!(act(village.clone(), "dispatch", json!({"lead_unit_id": app.county.housing})).await, 200);
     let housing = app.token("housing").await;
-    let counts: Value = client.get(app.url("/api/v1/notifications/unread-count")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
+    let counts: Value =
+        client.get(app.url("/api/v1/notifications/unread-count")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
     assert_eq!(counts, json!({"me": 0, "unit": 1}));
-    let page: Value = client.get(app.url("/api/v1/notifications?box=unit&unread=true")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
+    let page: Value =
+        client.get(app.url("/api/v1/notifications?box=unit&unread=true")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
     let item = &page["items"][0];
     assert_eq!(item["title"], format!("派单提醒：{number}"));
     assert_eq!(item["appeal_number"], number);
@@ -76,9 +90,13 @@ async fn policies_inbox_templates_and_supervision_over_http() {
     // Someone else's notification is not found; the owner marks it read, twice harmlessly.
     assert_eq!(client.post(app.url(&format!("/api/v1/notifications/{id}/read"))).bearer_auth(&village).send().await.unwrap().status(), 404);
     for _ in 0..2 {
-        assert_eq!(client.post(app.url(&format!("/api/v1/notifications/{id}/read"))).bearer_auth(&housing).send().await.unwrap().status(), 200);
+        assert_eq!(
+            client.post(app.url(&format!("/api/v1/notifications/{id}/read"))).bearer_auth(&housing).send().await.unwrap().status(),
+            200
+        );
     }
-    let counts: Value = client.get(app.url("/api/v1/notifications/unread-count")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
+    let counts: Value =
+        client.get(app.url("/api/v1/notifications/unread-count")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
     assert_eq!(counts["unit"], 0);
     assert_eq!(client.get(app.url("/api/v1/notifications?box=everyone")).bearer_auth(&housing).send().await.unwrap().status(), 400);
 
@@ -88,10 +106,12 @@ async fn policies_inbox_templates_and_supervision_over_http() {
     assert_eq!(client.post(&url).bearer_auth(&supervisor).json(&json!({"reason": " "})).send().await.unwrap().status(), 400);
     let issued = client.post(&url).bearer_auth(&supervisor).json(&json!({"reason": "群众多次来电"})).send().await.unwrap();
     assert_eq!(issued.status(), 201);
-    let key_list: Value = client.get(app.url("/api/v1/supervision/key-list")).bearer_auth(&supervisor).send().await.unwrap().json().await.unwrap();
+    let key_list: Value =
+        client.get(app.url("/api/v1/supervision/key-list")).bearer_auth(&supervisor).send().await.unwrap().json().await.unwrap();
     assert_eq!(key_list[0]["appeal_number"], number);
     assert_eq!(act(supervisor.clone(), "urge", json!({"note": "请尽快签收"})).await, 200);
-    let urges: Value = client.get(app.url("/api/v1/supervision/urges")).bearer_auth(&supervisor).send().await.unwrap().json().await.unwrap();
+    let urges: Value =
+        client.get(app.url("/api/v1/supervision/urges")).bearer_auth(&supervisor).send().await.unwrap().json().await.unwrap();
     assert_eq!(urges[0]["urge_count"], 1);
     assert_eq!(client.get(app.url("/api/v1/supervision/notices")).bearer_auth(&village).send().await.unwrap().status(), 403);
 

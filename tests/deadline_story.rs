@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{county, County, TestDb};
+use common::{County, TestDb, county};
 use jiff::Timestamp;
 use minqing::domain::appeal::{AppealStatus, Channel, Tier};
 use minqing::domain::contact::Contact;
@@ -14,7 +14,7 @@ use minqing::domain::deadline::TimeLimit;
 use minqing::domain::deadline_policy::{PolicyRule, Step};
 use minqing::domain::workflow::{Actor, Command};
 use minqing::service::actions::act;
-use minqing::service::intake::{submit, NewAppeal};
+use minqing::service::intake::{NewAppeal, submit};
 use minqing::service::view::rfc3339;
 use minqing::service::{jobs, policies, supervision, sweep};
 use minqing::storage::appeals::AppealRecord;
@@ -102,7 +102,8 @@ async fn holidays_extensions_and_pauses_move_deadlines(county: &County) {
     let number = appeal.number.clone();
     run(county, &number, "yanru", Command::Accept { note: None }).await;
     set_clock(county, at("2025-09-30T16:00:00+08:00"));
-    let dispatched = run(county, &number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
+    let dispatched =
+        run(county, &number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
     // 4 working hours to sign for: 1.5 h on 30 September, then 2.5 h after the holiday.
     assert_eq!(rfc3339(dispatched.sign_due_ms.expect("sign due")), "2025-10-09T11:30:00+08:00");
     // 3 working days (路灯照明) to resolve: 9, 10 and the make-up Saturday 11 October.
@@ -143,7 +144,8 @@ async fn spring_festival_and_its_make_up_day(county: &County) {
     let appeal = submit(&county.hub, lamp_appeal("春节前路灯不亮"), None).await.expect("submit").appeal;
     let number = appeal.number.clone();
     run(county, &number, "yanru", Command::Accept { note: None }).await;
-    let dispatched = run(county, &number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
+    let dispatched =
+        run(county, &number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
     assert_eq!(rfc3339(dispatched.sign_due_ms.expect("due")), "2026-02-13T15:30:00+08:00");
     assert_eq!(rfc3339(dispatched.resolve_due_ms.expect("due")), "2026-02-25T10:00:00+08:00");
 
@@ -174,7 +176,13 @@ async fn left_alone_an_appeal_climbs_the_ladder(county: &County) {
     set_clock(county, at("2026-11-16T09:00:00+08:00"));
     let appeal = submit(&county.hub, lamp_appeal("村口路灯又坏了一个月"), None).await.expect("submit").appeal;
     let number = appeal.number.clone();
-    let green = run(county, &number, "yanru", Command::Reclassify { category_code: None, triage: None, tier: Some(Tier::Green), reason: "网格员可当场处理".into() }).await;
+    let green = run(
+        county,
+        &number,
+        "yanru",
+        Command::Reclassify { category_code: None, triage: None, tier: Some(Tier::Green), reason: "网格员可当场处理".into() },
+    )
+    .await;
     assert_eq!((green.tier, green.owner_unit_id), (Tier::Green, Some(county.yanru)));
     // 4 working hours to dispatch, from 09:00: due at 14:30; warned at 80% (13:42).
     assert_eq!(rfc3339(green.next_deadline_ms), "2026-11-16T14:30:00+08:00");
@@ -222,7 +230,10 @@ async fn left_alone_an_appeal_climbs_the_ladder(county: &County) {
     let supervisor = county.staff("supervisor").await;
     let notices = supervision::notices(&county.hub, &supervisor, Some(&number), 10).await.expect("notices");
     assert_eq!(notices.len(), 1);
-    assert_eq!((notices[0].unit_id, notices[0].head_user_id, notices[0].origin.as_str()), (Some(county.centre), Some(leader.user_id), "automatic"));
+    assert_eq!(
+        (notices[0].unit_id, notices[0].head_user_id, notices[0].origin.as_str()),
+        (Some(county.centre), Some(leader.user_id), "automatic")
+    );
     let key_list = supervision::key_list(&county.hub, &supervisor, 10).await.expect("key list");
     assert!(key_list.iter().any(|row| row.appeal_number == number));
     assert_eq!(county.hub.db.unread_count(Inbox::User(leader.user_id)).await.expect("count"), 2, "escalated to red, then 督办");

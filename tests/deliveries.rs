@@ -5,10 +5,10 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{county, TestDb};
+use common::{TestDb, county};
 use minqing::domain::workflow::{Actor, Command};
 use minqing::service::notifications::register_sender;
-use minqing::service::webhook::{hmac_sha256_hex, WebhookSender};
+use minqing::service::webhook::{WebhookSender, hmac_sha256_hex};
 use minqing::service::{actions, intake, jobs};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -79,9 +79,14 @@ async fn a_signed_webhook_is_retried_until_delivered() {
     .appeal;
     let village = Actor::Staff(county.staff("yanru").await);
     actions::act(&county.hub, &appeal.number, &village, Command::Accept { note: None }).await.expect("accept");
-    actions::act(&county.hub, &appeal.number, &village, Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None })
-        .await
-        .expect("dispatch");
+    actions::act(
+        &county.hub,
+        &appeal.number,
+        &village,
+        Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None },
+    )
+    .await
+    .expect("dispatch");
 
     // First attempt: the sink answers 500, the job is put back for later.
     let first = jobs::tick(&county.hub, "node").await.expect("tick");

@@ -64,7 +64,16 @@ async fn filtered_lists_export_to_csv_and_xlsx_masked_for_the_reader() {
     assert!(!text.contains("方元村"), "out of the village's scope");
 
     // Filters narrow it, as on the list.
-    let filtered = app.client.get(app.url("/api/v1/appeals/export.csv?category_code=0201")).bearer_auth(&village).send().await.unwrap().text().await.unwrap();
+    let filtered = app
+        .client
+        .get(app.url("/api/v1/appeals/export.csv?category_code=0201"))
+        .bearer_auth(&village)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(filtered.lines().count(), 2, "{filtered}");
     let bad = app.client.get(app.url("/api/v1/appeals/export.csv?status=sleeping")).bearer_auth(&village).send().await.unwrap();
     assert_eq!(bad.status(), 400);
@@ -78,7 +87,9 @@ async fn filtered_lists_export_to_csv_and_xlsx_masked_for_the_reader() {
     let bytes = response.bytes().await.unwrap();
     let files = unzip(&bytes);
     let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
-    for part in ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/worksheets/sheet1.xml"] {
+    for part in
+        ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/worksheets/sheet1.xml"]
+    {
         assert!(names.contains(&part), "{part} missing from {names:?}");
     }
     for (name, content) in &files {

@@ -3,7 +3,7 @@
 mod common;
 
 use common::spawn_app;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_resident_submits_follows_and_rates_over_http() {
@@ -39,11 +39,13 @@ async fn a_resident_submits_follows_and_rates_over_http() {
     let again: Value = retry.json().await.unwrap();
     assert_eq!(again["number"], receipt["number"]);
     assert_eq!(app.county.hub.db.count_appeals().await.unwrap(), 1);
-    let reused = client.post(app.url("/api/v1/appeals")).header("Idempotency-Key", "abc-1").json(&json!({"text": "另一件事"})).send().await.unwrap();
+    let reused =
+        client.post(app.url("/api/v1/appeals")).header("Idempotency-Key", "abc-1").json(&json!({"text": "另一件事"})).send().await.unwrap();
     assert_eq!(reused.status(), 409);
 
     // Following by number and secret shows the public view; a wrong secret is a 404.
-    let followed: Value = client.get(app.url(&format!("/api/v1/appeals/{number}?secret={secret}"))).send().await.unwrap().json().await.unwrap();
+    let followed: Value =
+        client.get(app.url(&format!("/api/v1/appeals/{number}?secret={secret}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(followed["status"], "received");
     assert!(followed["events"].as_array().is_some_and(|events| !events.is_empty()));
     assert!(followed.get("contact_phone").is_none(), "the public view never shows contact details");
@@ -67,7 +69,8 @@ async fn a_resident_submits_follows_and_rates_over_http() {
     assert_eq!(view["status"], "dispatched");
     assert_eq!(view["contact_phone"], "138****5678", "the village dispatcher sees a masked phone");
     let housing = app.token("housing").await;
-    let detail: Value = client.get(app.url(&format!("/api/v1/appeals/{number}"))).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
+    let detail: Value =
+        client.get(app.url(&format!("/api/v1/appeals/{number}"))).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
     assert_eq!(detail["contact_phone"], "13812345678", "the lead unit's handler can call the resident");
     assert_eq!(detail["available_actions"], json!(["sign_for", "return"]));
     assert_eq!(step(housing.clone(), "resolve", json!({"reply": "x"})).await.status(), 409, "resolve before signing is illegal");
@@ -226,7 +229,8 @@ async fn lists_are_scoped_and_paged_by_cursor() {
     unique.dedup();
     assert_eq!(unique.len(), seen.len(), "pages do not overlap");
     let meiluo = app.token("meiluo").await;
-    let page: Value = app.client.get(app.url("/api/v1/appeals?status=open")).bearer_auth(&meiluo).send().await.unwrap().json().await.unwrap();
+    let page: Value =
+        app.client.get(app.url("/api/v1/appeals?status=open")).bearer_auth(&meiluo).send().await.unwrap().json().await.unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 3);
     let housing = app.token("housing").await;
     let page: Value = app.client.get(app.url("/api/v1/appeals")).bearer_auth(&housing).send().await.unwrap().json().await.unwrap();
@@ -257,16 +261,39 @@ async fn administrators_manage_units_users_and_grids() {
     let post = |token: &str, path: &str, body: String| {
         app.client.post(app.url(path)).bearer_auth(token).header("content-type", "application/json").body(body).send()
     };
-    let forbidden = post(&operator, "/api/v1/admin/units", json!({"name": "县林业局", "kind": "department", "region_code": "511824"}).to_string()).await.unwrap();
+    let forbidden =
+        post(&operator, "/api/v1/admin/units", json!({"name": "县林业局", "kind": "department", "region_code": "511824"}).to_string())
+            .await
+            .unwrap();
     assert_eq!(forbidden.status(), 403);
-    let unit = post(&admin, "/api/v1/admin/units", json!({"name": "县林业局", "kind": "department", "region_code": "511824"}).to_string()).await.unwrap();
+    let unit = post(&admin, "/api/v1/admin/units", json!({"name": "县林业局", "kind": "department", "region_code": "511824"}).to_string())
+        .await
+        .unwrap();
     assert_eq!(unit.status(), 201);
     let unit: Value = unit.json().await.unwrap();
-    let user = post(&admin, "/api/v1/admin/users", json!({"username": "forest", "unit_id": unit["id"], "roles": ["handler"], "password": "long-enough-1"}).to_string()).await.unwrap();
+    let user = post(
+        &admin,
+        "/api/v1/admin/users",
+        json!({"username": "forest", "unit_id": unit["id"], "roles": ["handler"], "password": "long-enough-1"}).to_string(),
+    )
+    .await
+    .unwrap();
     assert_eq!(user.status(), 201);
-    let again = post(&admin, "/api/v1/admin/users", json!({"username": "forest", "unit_id": unit["id"], "roles": ["handler"], "password": "long-enough-1"}).to_string()).await.unwrap();
+    let again = post(
+        &admin,
+        "/api/v1/admin/users",
+        json!({"username": "forest", "unit_id": unit["id"], "roles": ["handler"], "password": "long-enough-1"}).to_string(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again.status(), 409);
-    let short = post(&admin, "/api/v1/admin/users", json!({"username": "x", "unit_id": unit["id"], "roles": ["handler"], "password": "short"}).to_string()).await.unwrap();
+    let short = post(
+        &admin,
+        "/api/v1/admin/users",
+        json!({"username": "x", "unit_id": unit["id"], "roles": ["handler"], "password": "short"}).to_string(),
+    )
+    .await
+    .unwrap();
     assert_eq!(short.status(), 400);
 
     // A grid file with one bad feature imports nothing.
@@ -284,7 +311,9 @@ async fn administrators_manage_units_users_and_grids() {
     assert_eq!(post(&admin, "/api/v1/admin/grids", good.to_string()).await.unwrap().status(), 200);
     let routed: Value = app.client.get(app.url("/api/v1/route?lat=29.22&lng=102.02")).send().await.unwrap().json().await.unwrap();
     assert_eq!(routed["grid_id"], "g-new-1", "a new grid routes at once");
-    let assigned = post(&admin, "/api/v1/admin/grids/g-new-1/members", json!({"username": "fangyuan", "role": "grid_worker"}).to_string()).await.unwrap();
+    let assigned = post(&admin, "/api/v1/admin/grids/g-new-1/members", json!({"username": "fangyuan", "role": "grid_worker"}).to_string())
+        .await
+        .unwrap();
     assert_eq!(assigned.status(), 204);
     let grid: Value = app.client.get(app.url("/api/v1/grids/g-new-1")).send().await.unwrap().json().await.unwrap();
     assert_eq!(grid["properties"]["members"][0]["role"], "grid_worker");

@@ -5,11 +5,11 @@
 mod common;
 
 use clap::Parser;
-use common::{county, spawn_app, TestDb};
+use common::{TestDb, county, spawn_app};
 use minqing::domain::appeal::{AppealStatus, Resolution, Satisfaction};
-use minqing::domain::history::{verify_chain, EventKind};
-use minqing::service::import::{import_appeals, ImportReport};
+use minqing::domain::history::{EventKind, verify_chain};
 use minqing::service::Hub;
+use minqing::service::import::{ImportReport, import_appeals};
 use minqing::storage::appeals::{AppealFilter, AppealOrder};
 
 const EXAMPLE_CSV: &str = include_str!("../docs/import-example.csv");
@@ -18,10 +18,7 @@ const EXAMPLE_MAPPING: &str = include_str!("../docs/import-example.toml");
 /// Every chain of the database, verified as `minqing audit verify` does.
 async fn chain_breaks(hub: &Hub) -> usize {
     let mut breaks = 0;
-    hub.db
-        .all_chains(|number, head, chain| breaks += verify_chain(number, &chain, head).len())
-        .await
-        .expect("chains");
+    hub.db.all_chains(|number, head, chain| breaks += verify_chain(number, &chain, head).len()).await.expect("chains");
     breaks
 }
 
@@ -62,7 +59,10 @@ async fn the_example_imports_with_final_states_numbers_history_and_a_verified_ch
         assert_eq!(rated.status, AppealStatus::Rated, "{label}");
         assert_eq!(rated.received_ms, "2024-03-15T09:30:00+08:00".parse::<jiff::Timestamp>().unwrap().as_millisecond());
         assert_eq!(rated.resolved_ms, Some("2024-03-18T16:00:00+08:00".parse::<jiff::Timestamp>().unwrap().as_millisecond()));
-        assert_eq!(rated.rating.map(|rating| (rating.resolution, rating.satisfaction)), Some((Resolution::Resolved, Satisfaction::Satisfied)));
+        assert_eq!(
+            rated.rating.map(|rating| (rating.resolution, rating.satisfaction)),
+            Some((Resolution::Resolved, Satisfaction::Satisfied))
+        );
         assert_eq!(rated.region_code, "511824101203", "{label}: 晏如村 by name");
         assert_eq!(rated.category_code.as_deref(), Some("0201"), "{label}: 路灯 → 路灯照明");
         assert_eq!(rated.contact_phone.as_deref(), Some("13812345678"));
@@ -115,8 +115,10 @@ async fn the_example_imports_with_final_states_numbers_history_and_a_verified_ch
 }
 
 /// A header and a good row; each case appends one bad row (row 3) to them.
-const HEADER: &str = "工单编号,受理时间,来源渠道,诉求内容,问题类别,所属村社,事发地址,纬度,经度,来电人,来电号码,工单状态,办理结果,解决情况,满意度,办结时间";
-const GOOD_ROW: &str = "G-1,2024-03-15 09:30:00,电话,路灯不亮,路灯,晏如村,,,,张三,13812345678,已回访,已修好,已解决,满意,2024-03-18 16:00:00";
+const HEADER: &str =
+    "工单编号,受理时间,来源渠道,诉求内容,问题类别,所属村社,事发地址,纬度,经度,来电人,来电号码,工单状态,办理结果,解决情况,满意度,办结时间";
+const GOOD_ROW: &str =
+    "G-1,2024-03-15 09:30:00,电话,路灯不亮,路灯,晏如村,,,,张三,13812345678,已回访,已修好,已解决,满意,2024-03-18 16:00:00";
 
 #[tokio::test]
 async fn a_dry_run_reports_every_bad_row_with_its_column_and_a_real_run_imports_nothing() {
@@ -135,7 +137,11 @@ async fn a_dry_run_reports_every_bad_row_with_its_column_and_a_real_run_imports_
         ("B-11,2024-03-15 09:30:00,电话,路灯不亮,,,,29.05,,,,已办结,好,,,2024-03-16 09:00:00", "经度", "no longitude"),
         ("B-12,2024-03-15 09:30:00,信鸽,路灯不亮,,,,,,,,已办结,好,,,2024-03-16 09:00:00", "来源渠道", "channel `信鸽` is unknown"),
         ("B-13,2024-03-15 09:30:00,电话,路灯不亮,,,,,,,12-ab,已办结,好,,,2024-03-16 09:00:00", "来电号码", "contact_phone"),
-        ("B-14,2024-03-15 09:30:00,电话,路灯不亮,,,,,,,,已回访,好,已解决,很好,2024-03-16 09:00:00", "满意度", "satisfaction `很好` is unknown"),
+        (
+            "B-14,2024-03-15 09:30:00,电话,路灯不亮,,,,,,,,已回访,好,已解决,很好,2024-03-16 09:00:00",
+            "满意度",
+            "satisfaction `很好` is unknown",
+        ),
         ("B-15,2024-03-15 09:30:00,电话,路灯不亮,,,,,,,,已回访,好,已解决,,2024-03-16 09:00:00", "满意度", "needs both"),
         ("B-16,2024-03-15 09:30:00,电话,路灯不亮,,,,,,,,已回访,好,,,2024-03-16 09:00:00", "满意度", "needs its rating"),
         ("B-17,2024-03-15 09:30:00,电话,路灯不亮,,,,,,,,已办结,好,,,", "办结时间", "needs the time it was finished"),
@@ -183,10 +189,12 @@ async fn a_real_run_that_fails_midway_leaves_nothing_behind() {
     let county = county(test_db.db.clone()).await;
     let hub = &county.hub;
     // The database refuses the fourth appeal, after three were written in the transaction.
-    sqlx::query("CREATE TRIGGER refuse_fourth BEFORE INSERT ON appeals WHEN NEW.text LIKE '%社保%' BEGIN SELECT RAISE(ABORT, 'refused'); END")
-        .execute(&hub.db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_fourth BEFORE INSERT ON appeals WHEN NEW.text LIKE '%社保%' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    .execute(&hub.db.pool)
+    .await
+    .unwrap();
     let error = import_appeals(hub, "import-example.csv", EXAMPLE_CSV.as_bytes(), EXAMPLE_MAPPING, false).await.unwrap_err();
     assert!(error.to_string().contains("refused"), "{error}");
     assert_eq!(hub.db.count_appeals().await.unwrap(), 0, "all or nothing");

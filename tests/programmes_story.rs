@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{county, County, TestDb};
+use common::{County, TestDb, county};
 use minqing::domain::access::{Role, UnitKind};
 use minqing::domain::appeal::{AppealStatus, Channel};
 use minqing::domain::contact::Contact;
@@ -18,7 +18,7 @@ use minqing::domain::points::RuleDirection;
 use minqing::domain::programme::WorkInput;
 use minqing::domain::workflow::{Actor, Command};
 use minqing::service::programmes::{self, NewAttendee, NewOrder, NewProblem, NewTask, Party};
-use minqing::service::{actions, auth, jobs, points, work, ServiceError};
+use minqing::service::{ServiceError, actions, auth, jobs, points, work};
 use minqing::storage::programmes::CatalogueItem;
 
 const VILLAGE: &str = "511824101203";
@@ -45,27 +45,44 @@ async fn programmes_story_on_every_backend() {
         let hub = &county.hub;
         let team = hub.db.ensure_unit("晏如村志愿服务队", UnitKind::ServiceTeam, VILLAGE).await.expect("team").id;
         auth::create_user(hub, "volunteer", "志愿者小李", team, &[Role::Handler], common::PASSWORD).await.expect("volunteer");
-        auth::create_user(hub, "county_leader", "县委领导", county.centre, &[Role::Leader, Role::Dispatcher], common::PASSWORD).await.expect("leader");
+        auth::create_user(hub, "county_leader", "县委领导", county.centre, &[Role::Leader, Role::Dispatcher], common::PASSWORD)
+            .await
+            .expect("leader");
 
         // ---- Challenge list: published, claimed jointly, led, milestones, assessed.
         let leader = county.staff("county_leader").await;
         let due = hub.clock.now() + jiff::SignedDuration::from_hours(24 * 60);
         let problems = vec![
-            NewProblem { title: "老旧小区加装电梯".into(), goal: "年内完成3部".into(), criteria: "完成数量与群众满意度".into() },
-            NewProblem { title: "农村饮水提质".into(), goal: "解决2个村季节性缺水".into(), criteria: "供水保证率".into() },
+            NewProblem {
+                title: "老旧小区加装电梯".into(), goal: "年内完成3部".into(), criteria: "完成数量与群众满意度".into()
+            },
+            NewProblem {
+                title: "农村饮水提质".into(), goal: "解决2个村季节性缺水".into(), criteria: "供水保证率".into()
+            },
         ];
-        let (list, items) = programmes::publish_challenge_list(hub, &leader, "2026年揭榜挂帅榜单", "县委发布", "511824", due, &problems).await.expect("publish");
+        let (list, items) = programmes::publish_challenge_list(hub, &leader, "2026年揭榜挂帅榜单", "县委发布", "511824", due, &problems)
+            .await
+            .expect("publish");
         assert_eq!(items.len(), 2);
         let elevator = &items[0].number;
         // A department may not claim for others; it claims jointly with a township.
         let housing = staff_actor(&county, "housing").await;
         let for_others = WorkInput { lead_unit_id: Some(county.water), person_name: Some("王局长".into()), ..WorkInput::default() };
         assert!(matches!(work::act(hub, &housing, elevator, "claim", for_others).await, Err(ServiceError::Forbidden(_))));
-        let joint = WorkInput { lead_unit_id: Some(county.housing), co_unit_ids: vec![county.huilong], person_name: Some("张局长".into()), ..WorkInput::default() };
+        let joint = WorkInput {
+            lead_unit_id: Some(county.housing),
+            co_unit_ids: vec![county.huilong],
+            person_name: Some("张局长".into()),
+            ..WorkInput::default()
+        };
         let claimed = work::act(hub, &housing, elevator, "claim", joint).await.expect("claim");
         assert_eq!((claimed.status.as_str(), claimed.co_unit_ids.clone()), ("claimed", vec![county.huilong]));
         let huilong = staff_actor(&county, "huilong").await;
-        let milestone = WorkInput { reason: "第一部电梯已开工".into(), evidence: vec!["https://files.example/elevator-1.jpg".into()], ..WorkInput::default() };
+        let milestone = WorkInput {
+            reason: "第一部电梯已开工".into(),
+            evidence: vec!["https://files.example/elevator-1.jpg".into()],
+            ..WorkInput::default()
+        };
         work::act(hub, &huilong, elevator, "report_milestone", milestone).await.expect("co-unit reports a milestone");
         assert!(work::act(hub, &huilong, elevator, "submit", reason("done")).await.is_err(), "only the lead submits");
         work::act(hub, &housing, elevator, "submit", reason("3部电梯投入使用")).await.expect("submit");
@@ -78,7 +95,9 @@ async fn programmes_story_on_every_backend() {
         assert_eq!(public[0].problems[0].milestones, 1);
         assert_eq!(public[0].problems[0].leader.as_deref(), Some("张局长"));
         let claimants = programmes::challenge_claimants(hub, &leader, "511824").await.expect("committee view");
-        assert!(claimants.iter().any(|claimant| claimant.unit_id == county.housing && claimant.lead == 1 && claimant.mean_score == Some(92.0)));
+        assert!(
+            claimants.iter().any(|claimant| claimant.unit_id == county.housing && claimant.lead == 1 && claimant.mean_score == Some(92.0))
+        );
         assert!(claimants.iter().any(|claimant| claimant.unit_id == county.huilong && claimant.joint == 1));
 
         // ---- Points: rules, earning, spending, corrections, never below zero.
@@ -87,7 +106,10 @@ async fn programmes_story_on_every_backend() {
         points::set_rule(hub, &yanru, VILLAGE, "meeting", "参加板凳会", RuleDirection::Earn, 2, true).await.expect("rule");
         points::set_rule(hub, &yanru, VILLAGE, "service_order", "完成服务订单", RuleDirection::Earn, 3, true).await.expect("rule");
         points::set_rule(hub, &yanru, VILLAGE, "soap", "兑换肥皂一块", RuleDirection::Spend, 4, true).await.expect("rule");
-        assert!(points::set_rule(hub, &county.staff("meiluo").await, VILLAGE, "x", "x", RuleDirection::Earn, 1, true).await.is_err(), "another township's staff");
+        assert!(
+            points::set_rule(hub, &county.staff("meiluo").await, VILLAGE, "x", "x", RuleDirection::Earn, 1, true).await.is_err(),
+            "another township's staff"
+        );
         let resident = points::Holder { name: "王大爷".into(), phone: "13812345678".into() };
         let earned = points::earn(hub, &yanru, VILLAGE, &resident, "patrol", 4, "四次夜间巡逻").await.expect("earn");
         assert_eq!(earned.postings.iter().map(|posting| posting.amount).sum::<i64>(), 0, "balanced");
@@ -100,7 +122,12 @@ async fn programmes_story_on_every_backend() {
         });
         let outcomes: Vec<_> = futures_join(spends).await;
         let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
-        assert_eq!(succeeded, 5, "{:?}", outcomes.iter().filter_map(|outcome| outcome.as_ref().err().map(ToString::to_string)).collect::<Vec<_>>());
+        assert_eq!(
+            succeeded,
+            5,
+            "{:?}",
+            outcomes.iter().filter_map(|outcome| outcome.as_ref().err().map(ToString::to_string)).collect::<Vec<_>>()
+        );
         assert_eq!(hub.db.point_account(account).await.expect("query").expect("account").balance, 0);
         // A correction of the earning would take the balance below zero: refused, nothing changes.
         assert!(matches!(points::correct(hub, &yanru, earned.id, "记错了").await, Err(ServiceError::Conflict(_))));
@@ -115,7 +142,15 @@ async fn programmes_story_on_every_backend() {
 
         // ---- Service order: placed, missed the 10-minute circle, escalated by the shared sweep, taken, delivered, rated.
         hub.db
-            .upsert_catalogue_item(&CatalogueItem { id: 0, region_code: VILLAGE.into(), code: "meal".into(), name: "助餐送餐".into(), finish_hours: 4, points: 3, active: true })
+            .upsert_catalogue_item(&CatalogueItem {
+                id: 0,
+                region_code: VILLAGE.into(),
+                code: "meal".into(),
+                name: "助餐送餐".into(),
+                finish_hours: 4,
+                points: 3,
+                active: true,
+            })
             .await
             .expect("catalogue");
         let order = NewOrder {
@@ -131,7 +166,15 @@ async fn programmes_story_on_every_backend() {
         let (ordered, secret) = programmes::order_service(hub, None, order).await.expect("order");
         assert_eq!(ordered.status, "ordered");
         assert_eq!(ordered.next_deadline_ms, Some(hub.clock.now_ms() + 10 * 60_000), "the 10-minute circle");
-        let placed = work::act(hub, &Actor::Staff(yanru.clone()), &ordered.number, "place", WorkInput { lead_unit_id: Some(team), ..WorkInput::default() }).await.expect("place");
+        let placed = work::act(
+            hub,
+            &Actor::Staff(yanru.clone()),
+            &ordered.number,
+            "place",
+            WorkInput { lead_unit_id: Some(team), ..WorkInput::default() },
+        )
+        .await
+        .expect("place");
         assert_eq!(placed.lead_unit_id, Some(team));
         hub.clock.advance(jiff::SignedDuration::from_mins(11));
         let report = tick(&county).await;
@@ -144,14 +187,23 @@ async fn programmes_story_on_every_backend() {
         let volunteer = staff_actor(&county, "volunteer").await;
         work::act(hub, &volunteer, &ordered.number, "take", WorkInput::default()).await.expect("take");
         work::act(hub, &volunteer, &ordered.number, "deliver", reason("午餐已送达")).await.expect("deliver");
-        assert!(work::act(hub, &volunteer, &ordered.number, "rate", WorkInput { rating: Some(5), ..WorkInput::default() }).await.is_err(), "the team does not rate itself");
-        let rated = work::act(hub, &Actor::Resident, &ordered.number, "rate", WorkInput { rating: Some(5), ..WorkInput::default() }).await.expect("rate");
+        assert!(
+            work::act(hub, &volunteer, &ordered.number, "rate", WorkInput { rating: Some(5), ..WorkInput::default() }).await.is_err(),
+            "the team does not rate itself"
+        );
+        let rated = work::act(hub, &Actor::Resident, &ordered.number, "rate", WorkInput { rating: Some(5), ..WorkInput::default() })
+            .await
+            .expect("rate");
         assert_eq!(rated.status, "rated");
         assert!(!secret.is_empty());
         let circle = programmes::service_circle_record(hub, VILLAGE, 0, i64::MAX).await.expect("circle");
         assert_eq!((circle.orders, circle.taken, circle.taken_within_target, circle.late), (1, 1, 0, 1));
-        let volunteer_accounts = hub.db.point_accounts(VILLAGE, Some(minqing::domain::points::AccountKind::Person), 50).await.expect("accounts");
-        assert!(volunteer_accounts.iter().any(|account| account.holder_name.starts_with("user:") && account.balance == 3), "the service_order rule paid the volunteer");
+        let volunteer_accounts =
+            hub.db.point_accounts(VILLAGE, Some(minqing::domain::points::AccountKind::Person), 50).await.expect("accounts");
+        assert!(
+            volunteer_accounts.iter().any(|account| account.holder_name.starts_with("user:") && account.balance == 3),
+            "the service_order rule paid the volunteer"
+        );
 
         // ---- Task ledger: tasks per unit, checked off, reminders to the lagging unit.
         let supervisor = county.staff("county_leader").await;
@@ -161,7 +213,15 @@ async fn programmes_story_on_every_backend() {
             NewTask { title: "清理河道".into(), unit_id: county.water, due_at: in_days(3), detail: None },
         ];
         let (ledger, ledger_items) = programmes::create_ledger(hub, &supervisor, "重点工作台账", "511824", &tasks).await.expect("ledger");
-        work::act(hub, &housing, &ledger_items[0].number, "check_off", WorkInput { reason: "已排查12户".into(), evidence: vec!["台账.xlsx".into()], ..WorkInput::default() }).await.expect("check off");
+        work::act(
+            hub,
+            &housing,
+            &ledger_items[0].number,
+            "check_off",
+            WorkInput { reason: "已排查12户".into(), evidence: vec!["台账.xlsx".into()], ..WorkInput::default() },
+        )
+        .await
+        .expect("check off");
         hub.clock.advance(jiff::SignedDuration::from_hours(24 * 4));
         tick(&county).await;
         let reminded = programmes::remind_lagging_units(hub, &supervisor, ledger.id, "").await.expect("remind");
@@ -204,7 +264,14 @@ async fn programmes_story_on_every_backend() {
             current = actions::act(hub, &appeal.number, &dispatcher, Command::Accept { note: None }).await.expect("accept");
         }
         if current.status == AppealStatus::Accepted {
-            current = actions::act(hub, &appeal.number, &dispatcher, Command::Dispatch { lead_unit_id: county.yanru, co_unit_ids: vec![], note: None }).await.expect("dispatch");
+            current = actions::act(
+                hub,
+                &appeal.number,
+                &dispatcher,
+                Command::Dispatch { lead_unit_id: county.yanru, co_unit_ids: vec![], note: None },
+            )
+            .await
+            .expect("dispatch");
         }
         actions::act(hub, &appeal.number, &dispatcher, Command::SignFor).await.expect("sign for");
         let _ = current;
@@ -212,9 +279,19 @@ async fn programmes_story_on_every_backend() {
             Party { name: "赵先生".into(), phone: None, role: "申请人".into() },
             Party { name: "钱女士".into(), phone: None, role: "被申请人".into() },
         ];
-        let dispute = programmes::register_dispute(hub, &yanru, "邻里通道纠纷", "占用通道", VILLAGE, &parties, Some(&appeal.number)).await.expect("dispute");
+        let dispute = programmes::register_dispute(hub, &yanru, "邻里通道纠纷", "占用通道", VILLAGE, &parties, Some(&appeal.number))
+            .await
+            .expect("dispute");
         assert!(dispute.next_deadline_ms.is_some(), "3 working days to assign mediators");
-        work::act(hub, &dispatcher, &dispute.number, "assign", WorkInput { person_name: Some("老党员周大爷、村调解委员会".into()), ..WorkInput::default() }).await.expect("assign");
+        work::act(
+            hub,
+            &dispatcher,
+            &dispute.number,
+            "assign",
+            WorkInput { person_name: Some("老党员周大爷、村调解委员会".into()), ..WorkInput::default() },
+        )
+        .await
+        .expect("assign");
         work::act(hub, &dispatcher, &dispute.number, "hold_session", reason("双方到场，初步沟通")).await.expect("session");
         work::act(hub, &dispatcher, &dispute.number, "reach_agreement", reason("三日内清理杂物，通道共用")).await.expect("agreement");
         let resolved = hub.db.appeal_by_number(&appeal.number).await.expect("query").expect("appeal");
@@ -253,8 +330,14 @@ async fn programmes_story_on_every_backend() {
             NewAttendee { name: "王大爷".into(), phone: Some("13812345678".into()), role: Some("群众".into()) },
             NewAttendee { name: "刘书记".into(), phone: None, role: Some("党员".into()) },
         ];
-        let (meeting, attended) = programmes::record_attendance(hub, &yanru, meeting_id, Some(schedule_id), &["photo-1.jpg".into()], &attendees, Some("meeting")).await.expect("attendance");
-        assert_eq!((meeting.schedule_id, meeting.attachments.clone(), attended.len()), (Some(schedule_id), vec!["photo-1.jpg".to_string()], 2));
+        let (meeting, attended) =
+            programmes::record_attendance(hub, &yanru, meeting_id, Some(schedule_id), &["photo-1.jpg".into()], &attendees, Some("meeting"))
+                .await
+                .expect("attendance");
+        assert_eq!(
+            (meeting.schedule_id, meeting.attachments.clone(), attended.len()),
+            (Some(schedule_id), vec!["photo-1.jpg".to_string()], 2)
+        );
         assert!(attended.iter().any(|attendee| attendee.name == "王大爷" && attendee.points_journal_id.is_some()));
         assert!(
             programmes::record_attendance(hub, &yanru, meeting_id, None, &[], &attendees[..1], Some("meeting")).await.is_err(),
@@ -274,7 +357,8 @@ async fn programmes_story_on_every_backend() {
 
         // ---- One audit: every work item's chain verifies, the ledger balances.
         let mut breaks = Vec::new();
-        let chained = hub.db.all_work_chains(|number, head, chain| breaks.extend(verify_chain(number, &chain, head))).await.expect("chains");
+        let chained =
+            hub.db.all_work_chains(|number, head, chain| breaks.extend(verify_chain(number, &chain, head))).await.expect("chains");
         assert!(chained >= 6 && breaks.is_empty(), "{breaks:?}");
         assert!(hub.db.audit_points().await.expect("ledger audit").is_empty());
 

@@ -26,7 +26,8 @@ async fn the_rollup_agrees_with_live_aggregation_month_by_month() {
         let mut label = month(None, now.as_millisecond()).expect("month").label;
         loop {
             let period = month(Some(&label), now.as_millisecond()).expect("month");
-            let computed = hub.db.compute_month_rollup(&period.label, period.from_ms, period.to_ms, now.as_millisecond()).await.expect("rollup");
+            let computed =
+                hub.db.compute_month_rollup(&period.label, period.from_ms, period.to_ms, now.as_millisecond()).await.expect("rollup");
             hub.db.store_month_rollup(&computed).await.expect("store");
             let stored = hub.db.month_rollup(&period.label).await.expect("load").expect("stored");
             for weight in [1.0, 0.5] {
@@ -47,7 +48,13 @@ async fn the_rollup_agrees_with_live_aggregation_month_by_month() {
                         line
                     })
                     .collect();
-                assert_eq!(serde_json::Value::Array(live_scores), serde_json::to_value(&rolled_scores).expect("json"), "{} ranking, {}", test_db.label, period.label);
+                assert_eq!(
+                    serde_json::Value::Array(live_scores),
+                    serde_json::to_value(&rolled_scores).expect("json"),
+                    "{} ranking, {}",
+                    test_db.label,
+                    period.label
+                );
             }
             if computed.received() > 0 {
                 checked_months += 1;
@@ -55,7 +62,10 @@ async fn the_rollup_agrees_with_live_aggregation_month_by_month() {
             if period.from_ms <= first {
                 break;
             }
-            let before = jiff::Timestamp::from_millisecond(period.from_ms - 1).expect("instant").to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).date();
+            let before = jiff::Timestamp::from_millisecond(period.from_ms - 1)
+                .expect("instant")
+                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .date();
             label = format!("{:04}-{:02}", before.year(), before.month());
         }
         assert!(checked_months >= 1, "{}: the demo has appeals in at least one month", test_db.label);

@@ -7,9 +7,9 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{county, TestDb};
+use common::{TestDb, county};
 use minqing::domain::workflow::{Actor, Command};
-use minqing::service::notifications::{register_sender, OutboundMessage, Sender};
+use minqing::service::notifications::{OutboundMessage, Sender, register_sender};
 use minqing::service::smtp::{EmailDirectory, SmtpSender};
 use minqing::service::{actions, intake, jobs};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -174,7 +174,8 @@ async fn a_refused_recipient_or_a_dead_relay_is_an_error() {
     let (relay, seen) = start_sink(Arc::new(AtomicBool::new(true))).await;
     let directory = EmailDirectory::default().with("user:4", "head@shimian.gov.cn");
     let sender = SmtpSender::new(&relay, "minqing@shimian.gov.cn", directory.clone()).expect("sender");
-    let message = OutboundMessage { channel: "email".into(), address: "user:4".into(), title: "催办".into(), body: "请尽快办理".into() };
+    let message =
+        OutboundMessage { channel: "email".into(), address: "user:4".into(), title: "催办".into(), body: "请尽快办理".into() };
     let error = sender.send(&message).await.expect_err("550 on RCPT fails the send");
     assert!(error.contains("550") && error.contains("head@shimian.gov.cn"), "{error}");
     assert!(seen.lock().expect("lock").is_empty());
@@ -220,9 +221,14 @@ async fn a_refused_email_is_logged_and_retried_with_backoff_until_delivered() {
     .appeal;
     let village = Actor::Staff(county.staff("yanru").await);
     actions::act(&county.hub, &appeal.number, &village, Command::Accept { note: None }).await.expect("accept");
-    actions::act(&county.hub, &appeal.number, &village, Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None })
-        .await
-        .expect("dispatch");
+    actions::act(
+        &county.hub,
+        &appeal.number,
+        &village,
+        Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None },
+    )
+    .await
+    .expect("dispatch");
 
     // Only recipients with a known address get an email delivery.
     let log = county.hub.db.deliveries(50).await.expect("log");

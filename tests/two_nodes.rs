@@ -9,11 +9,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{county, postgres_admin_url, TestDb};
+use common::{TestDb, county, postgres_admin_url};
 use minqing::domain::appeal::Channel;
 use minqing::domain::contact::Contact;
-use minqing::service::intake::{submit, NewAppeal};
-use minqing::service::{jobs, Clock, Hub, HubConfig};
+use minqing::service::intake::{NewAppeal, submit};
+use minqing::service::{Clock, Hub, HubConfig, jobs};
 use minqing::storage::Db;
 use sqlx::Row;
 
@@ -32,10 +32,11 @@ fn appeal(index: usize) -> NewAppeal {
 }
 
 async fn escalations_per_appeal(db: &Db) -> BTreeMap<i64, i64> {
-    let rows = sqlx::query("SELECT a.id, (SELECT COUNT(*) FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind = 'escalated') FROM appeals a")
-        .fetch_all(&db.pool)
-        .await
-        .expect("count");
+    let rows =
+        sqlx::query("SELECT a.id, (SELECT COUNT(*) FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind = 'escalated') FROM appeals a")
+            .fetch_all(&db.pool)
+            .await
+            .expect("count");
     rows.iter().map(|row| (row.get::<i64, _>(0), row.get::<i64, _>(1))).collect()
 }
 

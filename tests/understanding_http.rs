@@ -4,7 +4,7 @@
 mod common;
 
 use common::spawn_app;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn reading_endpoints_explain_themselves() {
@@ -18,8 +18,10 @@ async fn reading_endpoints_explain_themselves() {
     };
 
     let mut numbers = Vec::new();
-    for text in ["方元村二组楼下烧烤摊晚上噪音太大，吵得睡不着", "方元村三组的歌厅噪音扰民到半夜", "方元村广场舞音响太吵，噪音很大"] {
-        let response = client.post(app.url("/api/v1/appeals")).json(&json!({"text": text, "lat": 29.15, "lng": 102.05})).send().await.unwrap();
+    for text in ["方元村二组楼下烧烤摊晚上噪音太大，吵得睡不着", "方元村三组的歌厅噪音扰民到半夜", "方元村广场舞音响太吵，噪音很大"]
+    {
+        let response =
+            client.post(app.url("/api/v1/appeals")).json(&json!({"text": text, "lat": 29.15, "lng": 102.05})).send().await.unwrap();
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.unwrap();
         numbers.push(body["number"].as_str().unwrap().to_string());
@@ -71,19 +73,31 @@ async fn reading_endpoints_explain_themselves() {
     let scanned = client.post(app.url("/api/v1/hotspots/scan")).bearer_auth(&dispatcher).send().await.unwrap();
     assert_eq!(scanned.status(), 200);
     let body: Value = scanned.json().await.unwrap();
-    let warning = body["items"].as_array().unwrap().iter().find(|item| item["category_code"] == "0301").cloned().unwrap_or_else(|| panic!("{body}"));
+    let warning =
+        body["items"].as_array().unwrap().iter().find(|item| item["category_code"] == "0301").cloned().unwrap_or_else(|| panic!("{body}"));
     assert!(!warning["reasons"].as_array().unwrap().is_empty());
     let fangyuan = app.token("fangyuan").await;
     let listed: Value = get("/api/v1/hotspots/warnings?status=open".into(), fangyuan.clone()).await.json().await.unwrap();
     assert!(listed["items"].as_array().unwrap().iter().any(|item| item["id"] == warning["id"]), "{listed}");
     assert_eq!(get("/api/v1/hotspots/warnings?status=maybe".into(), fangyuan.clone()).await.status(), 400);
-    let acknowledged = client.post(app.url(&format!("/api/v1/hotspots/warnings/{}/acknowledge", warning["id"]))).bearer_auth(&fangyuan).send().await.unwrap();
+    let acknowledged = client
+        .post(app.url(&format!("/api/v1/hotspots/warnings/{}/acknowledge", warning["id"])))
+        .bearer_auth(&fangyuan)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(acknowledged.status(), 200);
     let handler = app.token("housing").await;
     assert_eq!(client.post(app.url("/api/v1/hotspots/scan")).bearer_auth(&handler).send().await.unwrap().status(), 403);
     let topics: Value = get("/api/v1/hotspots/monthly-topics?month=2026-11".into(), dispatcher.clone()).await.json().await.unwrap();
     assert_eq!(topics["month"], "2026-11");
-    let township = topics["townships"].as_array().unwrap().iter().find(|township| township["region_code"] == "511824102").cloned().unwrap_or_else(|| panic!("{topics}"));
+    let township = topics["townships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|township| township["region_code"] == "511824102")
+        .cloned()
+        .unwrap_or_else(|| panic!("{topics}"));
     assert_eq!(township["candidates"][0]["category_code"], "0301", "{topics}");
     assert!(township["candidates"][0]["reason"].as_str().unwrap().contains("3 件"), "{topics}");
     assert_eq!(get("/api/v1/hotspots/monthly-topics?month=November".into(), dispatcher.clone()).await.status(), 400);

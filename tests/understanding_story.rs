@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{county, County, TestDb};
+use common::{County, TestDb, county};
 use minqing::domain::appeal::{Channel, Tier};
 use minqing::domain::classify::rules::ClassifierRule;
 use minqing::domain::contact::Contact;
 use minqing::domain::workflow::{Actor, Command};
 use minqing::service::actions::act;
-use minqing::service::intake::{submit, NewAppeal};
+use minqing::service::intake::{NewAppeal, submit};
 use minqing::service::understanding;
 
 fn appeal_at(text: &str, lng: f64, lat: f64) -> NewAppeal {
@@ -102,7 +102,10 @@ async fn duplicates_are_suggested_with_reasons(county: &County, label: &str) {
     assert!(numbers.contains(&first.as_str()), "{label}: {found:?}");
     assert!(!numbers.contains(&elsewhere.as_str()), "{label}: another village is another problem");
     let reasons = &found.iter().find(|suggestion| suggestion.number == first).unwrap().reasons;
-    assert!(reasons.iter().any(|reason| reason.contains("网格")) && reasons.iter().any(|reason| reason.contains("相似度")), "{label}: {reasons:?}");
+    assert!(
+        reasons.iter().any(|reason| reason.contains("网格")) && reasons.iter().any(|reason| reason.contains("相似度")),
+        "{label}: {reasons:?}"
+    );
     // Out of scope is not found, as everywhere else.
     let other_township = county.staff("meiluo").await;
     assert!(understanding::duplicate_suggestions(hub, &second, &other_township).await.is_err(), "{label}");
@@ -113,12 +116,15 @@ async fn search_is_scoped(county: &County, label: &str) {
     let yanru_only = submit_at(county, "晏如村文化广场的篮球架倒了", 102.05, 29.05).await;
     let fangyuan_only = submit_at(county, "方元村文化广场的篮球架坏了", 102.05, 29.15).await;
     let centre = county.staff("dispatcher").await;
-    let found: Vec<String> = understanding::search(hub, &centre, "篮球架", 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
+    let found: Vec<String> =
+        understanding::search(hub, &centre, "篮球架", 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
     assert!(found.contains(&yanru_only) && found.contains(&fangyuan_only), "{label}: {found:?}");
     let huilong = county.staff("huilong").await;
-    let found: Vec<String> = understanding::search(hub, &huilong, "篮球架", 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
+    let found: Vec<String> =
+        understanding::search(hub, &huilong, "篮球架", 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
     assert_eq!(found, vec![yanru_only.clone()], "{label}: 回隆镇 sees only its own township");
-    let by_number: Vec<String> = understanding::search(hub, &centre, &yanru_only, 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
+    let by_number: Vec<String> =
+        understanding::search(hub, &centre, &yanru_only, 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
     assert_eq!(by_number, vec![yanru_only.clone()], "{label}");
     // An action moves updated_ms; the index catches up without a restart.
     let water = county.staff("water").await;
@@ -133,7 +139,8 @@ async fn search_is_scoped(county: &County, label: &str) {
         )
         .await;
         if dispatched.is_ok() {
-            let found: Vec<String> = understanding::search(hub, &water, "篮球架", 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
+            let found: Vec<String> =
+                understanding::search(hub, &water, "篮球架", 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
             assert_eq!(found, vec![yanru_only.clone()], "{label}: once dispatched, the department finds it");
         }
     }
@@ -142,7 +149,12 @@ async fn search_is_scoped(county: &County, label: &str) {
 
 async fn hot_spots_and_monthly_topics(county: &County, label: &str) {
     let hub = &county.hub;
-    for text in ["方元村二组楼下烧烤摊晚上噪音太大", "方元村三组的歌厅噪音扰民到半夜", "方元村广场舞音响太吵，噪音很大", "方元村半夜有人装修噪音扰民"] {
+    for text in [
+        "方元村二组楼下烧烤摊晚上噪音太大",
+        "方元村三组的歌厅噪音扰民到半夜",
+        "方元村广场舞音响太吵，噪音很大",
+        "方元村半夜有人装修噪音扰民",
+    ] {
         let number = submit_at(county, text, 102.05, 29.15).await;
         let appeal = hub.db.appeal_by_number(&number).await.unwrap().unwrap();
         assert_eq!(appeal.category_code.as_deref(), Some("0301"), "{label}: {text}: {:?}", appeal.triage_reasons);
@@ -154,7 +166,10 @@ async fn hot_spots_and_monthly_topics(county: &County, label: &str) {
     assert_eq!(noise.unit_id, Some(county.fangyuan), "{label}: raised to the village organisation");
     assert!(noise.reasons[0].contains("4 件"), "{label}: {:?}", noise.reasons);
     assert_eq!(noise.appeal_numbers.len(), 4, "{label}");
-    assert!(understanding::scan_hotspots(hub).await.unwrap().iter().all(|warning| warning.category_code != "0301"), "{label}: warned once per window");
+    assert!(
+        understanding::scan_hotspots(hub).await.unwrap().iter().all(|warning| warning.category_code != "0301"),
+        "{label}: warned once per window"
+    );
     let fangyuan = county.staff("fangyuan").await;
     let seen = understanding::warnings_for(hub, &fangyuan, Some("open"), 50).await.unwrap();
     assert!(seen.iter().any(|warning| warning.id == noise.id), "{label}");

@@ -6,7 +6,7 @@ mod common;
 use std::io::Read;
 
 use common::spawn_app;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The files of a zip archive, checked as a spreadsheet program would.
 fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
@@ -45,24 +45,55 @@ async fn a_units_monthly_report_lists_its_open_appeals_and_downloads_as_xlsx() {
     let village = app.token("yanru").await;
     let mut numbers = Vec::new();
     for text in ["晏如村路灯坏了", "晏如村的水管漏水"] {
-        let receipt: Value = client.post(app.url("/api/v1/appeals")).json(&json!({"text": text, "lat": 29.05, "lng": 102.05})).send().await.unwrap().json().await.unwrap();
+        let receipt: Value = client
+            .post(app.url("/api/v1/appeals"))
+            .json(&json!({"text": text, "lat": 29.05, "lng": 102.05}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         numbers.push(receipt["number"].as_str().unwrap().to_string());
     }
     // The first goes to the housing department; the second stays with the village.
-    let act = |number: &str, action: &str, body: Value| client.post(app.url(&format!("/api/v1/appeals/{number}/actions/{action}"))).bearer_auth(&village).json(&body).send();
+    let act = |number: &str, action: &str, body: Value| {
+        client.post(app.url(&format!("/api/v1/appeals/{number}/actions/{action}"))).bearer_auth(&village).json(&body).send()
+    };
     assert_eq!(act(&numbers[0], "accept", json!({})).await.unwrap().status(), 200);
     assert_eq!(act(&numbers[0], "dispatch", json!({"lead_unit_id": app.county.housing})).await.unwrap().status(), 200);
 
     // The list by unit: a leader at the centre sees the housing department's appeal only.
     let leader = app.token("leader").await;
-    let listed: Value = client.get(app.url(&format!("/api/v1/appeals?unit_id={}&status=open", app.county.housing))).bearer_auth(&leader).send().await.unwrap().json().await.unwrap();
+    let listed: Value = client
+        .get(app.url(&format!("/api/v1/appeals?unit_id={}&status=open", app.county.housing)))
+        .bearer_auth(&leader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let listed: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|item| item["number"].as_str().unwrap()).collect();
     assert_eq!(listed, vec![numbers[0].as_str()]);
-    let clash = client.get(app.url(&format!("/api/v1/appeals?unit_id={}&queue=mine", app.county.housing))).bearer_auth(&leader).send().await.unwrap();
+    let clash = client
+        .get(app.url(&format!("/api/v1/appeals?unit_id={}&queue=mine", app.county.housing)))
+        .bearer_auth(&leader)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(clash.status(), 400);
     // Scope still applies: another township's committee sees none of it.
     let meiluo = app.token("meiluo").await;
-    let outside: Value = client.get(app.url(&format!("/api/v1/appeals?unit_id={}", app.county.housing))).bearer_auth(&meiluo).send().await.unwrap().json().await.unwrap();
+    let outside: Value = client
+        .get(app.url(&format!("/api/v1/appeals?unit_id={}", app.county.housing)))
+        .bearer_auth(&meiluo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(outside["items"], json!([]));
 
     // The workbook: the rates sheet names the unit; the open sheet lists its appeal.
@@ -83,6 +114,11 @@ async fn a_units_monthly_report_lists_its_open_appeals_and_downloads_as_xlsx() {
     assert_eq!(open[1][1], "已派单");
     let missing = client.get(app.url("/api/v1/reports/unit-month.xlsx?unit_id=999999")).bearer_auth(&leader).send().await.unwrap();
     assert_eq!(missing.status(), 404);
-    let bad_month = client.get(app.url(&format!("/api/v1/reports/unit-month.xlsx?unit_id={}&month=2026-13", app.county.housing))).bearer_auth(&leader).send().await.unwrap();
+    let bad_month = client
+        .get(app.url(&format!("/api/v1/reports/unit-month.xlsx?unit_id={}&month=2026-13", app.county.housing)))
+        .bearer_auth(&leader)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_month.status(), 400);
 }

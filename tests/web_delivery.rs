@@ -7,7 +7,7 @@ mod common;
 use std::io::Read;
 
 use common::spawn_app;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn responses_are_compressed_for_clients_that_accept_it() {
@@ -27,12 +27,33 @@ async fn responses_are_compressed_for_clients_that_accept_it() {
     assert_eq!(brotli.headers()["content-encoding"], "br");
 
     // A photo is compressed already: it passes as it is.
-    let receipt: Value = client.post(app.url("/api/v1/appeals")).json(&json!({"text": "晏如村路灯坏了", "lat": 29.05, "lng": 102.05})).send().await.unwrap().json().await.unwrap();
+    let receipt: Value = client
+        .post(app.url("/api/v1/appeals"))
+        .json(&json!({"text": "晏如村路灯坏了", "lat": 29.05, "lng": 102.05}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let (number, secret) = (receipt["number"].as_str().unwrap(), receipt["secret"].as_str().unwrap());
     let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
     jpeg.resize(4096, 0);
-    let attached: Value = client.post(app.url(&format!("/api/v1/appeals/{number}/attachments?secret={secret}"))).body(jpeg.clone()).send().await.unwrap().json().await.unwrap();
-    let image = client.get(app.url(&format!("{}?secret={secret}", attached["href"].as_str().unwrap()))).header("accept-encoding", "gzip, br").send().await.unwrap();
+    let attached: Value = client
+        .post(app.url(&format!("/api/v1/appeals/{number}/attachments?secret={secret}")))
+        .body(jpeg.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let image = client
+        .get(app.url(&format!("{}?secret={secret}", attached["href"].as_str().unwrap())))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
     assert!(image.headers().get("content-encoding").is_none());
     assert_eq!(image.bytes().await.unwrap().to_vec(), jpeg);
 }

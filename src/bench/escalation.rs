@@ -6,9 +6,9 @@
 
 use std::time::Instant;
 
+use crate::service::Hub;
 use crate::service::jobs::{run_jobs, worker_name};
 use crate::service::sweep::sweep;
-use crate::service::Hub;
 
 /// Escalates up to `limit` overdue appeals, then times `idle_sweeps` sweeps.
 pub async fn run(hub: &Hub, limit: usize, idle_sweeps: usize) -> anyhow::Result<()> {
@@ -52,7 +52,13 @@ pub async fn run(hub: &Hub, limit: usize, idle_sweeps: usize) -> anyhow::Result<
         println!("idle sweep: never idle in {idle_sweeps} tries");
     } else {
         let at = |share: f64| times[((share * (times.len() - 1) as f64).round() as usize).min(times.len() - 1)];
-        println!("idle sweep: {} runs with {stored} appeals stored: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", times.len(), at(0.5), at(0.99), at(1.0));
+        println!(
+            "idle sweep: {} runs with {stored} appeals stored: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            times.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
     }
     Ok(())
 }

@@ -58,7 +58,13 @@ impl LoadReport {
 }
 
 /// Runs `total` requests over `concurrency` connections, stopping at `max_time`.
-pub async fn run(address: SocketAddr, plan: std::sync::Arc<RequestPlan>, concurrency: usize, total: usize, max_time: Duration) -> anyhow::Result<LoadReport> {
+pub async fn run(
+    address: SocketAddr,
+    plan: std::sync::Arc<RequestPlan>,
+    concurrency: usize,
+    total: usize,
+    max_time: Duration,
+) -> anyhow::Result<LoadReport> {
     if !address.ip().is_loopback() {
         anyhow::bail!("load tests target loopback only; {address} is not a loopback address");
     }
@@ -124,7 +130,8 @@ async fn send_one(stream: &mut Option<BufReader<TcpStream>>, address: SocketAddr
     connection.get_mut().write_all(request.as_bytes()).await?;
     let mut status_line = String::new();
     connection.read_line(&mut status_line).await?;
-    let status: u16 = status_line.split_whitespace().nth(1).and_then(|code| code.parse().ok()).ok_or_else(|| anyhow::anyhow!("bad status line"))?;
+    let status: u16 =
+        status_line.split_whitespace().nth(1).and_then(|code| code.parse().ok()).ok_or_else(|| anyhow::anyhow!("bad status line"))?;
     let mut length = 0usize;
     loop {
         let mut line = String::new();

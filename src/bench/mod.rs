@@ -105,19 +105,29 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<i32> {
         }
         BenchCommand::Route { grids, lookups } => {
             let (single, parallel, threads, found) = route_rate(grids, lookups);
-            println!("routing: {grids} grids, {lookups} lookups, {found} found, {parallel:.0} lookups/s on {threads} threads, {single:.0} lookups/s on one");
+            println!(
+                "routing: {grids} grids, {lookups} lookups, {found} found, {parallel:.0} lookups/s on {threads} threads, {single:.0} lookups/s on one"
+            );
             Ok(0)
         }
         BenchCommand::Intake { target, concurrency, requests, max_seconds, county } => {
             let points = county_points(target, &county).await?;
-            let texts = ["小区路灯坏了好几天，晚上出行不安全", "村里的水渠堵塞，灌溉用水不够", "楼上漏水，家里天花板一直在滴水", "垃圾好几天没人清运"];
+            let texts = [
+                "小区路灯坏了好几天，晚上出行不安全",
+                "村里的水渠堵塞，灌溉用水不够",
+                "楼上漏水，家里天花板一直在滴水",
+                "垃圾好几天没人清运",
+            ];
             let plan = http_load::RequestPlan {
                 method: "POST",
                 path: "/api/v1/appeals".into(),
                 headers: vec![],
                 body_for: Box::new(move |index| {
                     let (lng, lat) = points[index % points.len()];
-                    Some(serde_json::json!({"text": texts[index % texts.len()], "lat": lat, "lng": lng, "contact_phone": "13800000000"}).to_string())
+                    Some(
+                        serde_json::json!({"text": texts[index % texts.len()], "lat": lat, "lng": lng, "contact_phone": "13800000000"})
+                            .to_string(),
+                    )
                 }),
                 expect_status: 201,
             };
@@ -163,10 +173,21 @@ pub fn route_rate(count: usize, lookups: usize) -> (f64, f64, usize, usize) {
         let (column, row) = ((index % side) as f64, (index / side) as f64);
         let (west, south) = (100.0 + column * size, 25.0 + row * size);
         let square = geo::Polygon::new(
-            geo::LineString::from(vec![(west, south), (west + size, south), (west + size, south + size), (west, south + size), (west, south)]),
+            geo::LineString::from(vec![
+                (west, south),
+                (west + size, south),
+                (west + size, south + size),
+                (west, south + size),
+                (west, south),
+            ]),
             vec![],
         );
-        shapes.push(GridShape { id: format!("g{index:07}"), parent_id: None, region_code: "000000000000".into(), geometry: geo::MultiPolygon(vec![square]) });
+        shapes.push(GridShape {
+            id: format!("g{index:07}"),
+            parent_id: None,
+            region_code: "000000000000".into(),
+            geometry: geo::MultiPolygon(vec![square]),
+        });
     }
     let index = GridIndex::build(shapes);
     let mut rng = seed::Rng::new(7);
@@ -235,7 +256,8 @@ async fn login(target: SocketAddr, username: &str, password: &str) -> anyhow::Re
 async fn county_points(target: SocketAddr, county: &str) -> anyhow::Result<Vec<(f64, f64)>> {
     let collection = get_json(target, &format!("/api/v1/regions/{county}/grids"), "GET", None).await?;
     let features = parse_features(&collection.to_string())?;
-    let points: Vec<(f64, f64)> = features.iter().filter_map(|feature| representative_point(&feature.geometry)).map(|point| (point.x(), point.y())).collect();
+    let points: Vec<(f64, f64)> =
+        features.iter().filter_map(|feature| representative_point(&feature.geometry)).map(|point| (point.x(), point.y())).collect();
     if points.is_empty() {
         anyhow::bail!("the server has no grids for county {county}; start it with --demo");
     }

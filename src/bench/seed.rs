@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::domain::access::UnitKind;
 use crate::domain::appeal::{AppealNumber, AppealStatus, Channel, Tier, Triage};
-use crate::domain::history::{event_hash, EventRecord, GENESIS_HASH};
+use crate::domain::history::{EventRecord, GENESIS_HASH, event_hash};
 use crate::service::Hub;
 use crate::storage::appeals::NO_DEADLINE;
 use crate::storage::sql::{SqlBuilder, Value};
@@ -67,7 +67,8 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, overdue: usi
     let village_units: std::collections::HashMap<String, i64> =
         units.iter().filter(|unit| unit.kind == UnitKind::VillageOrganisation).map(|unit| (unit.region_code.clone(), unit.id)).collect();
     let categories = hub.category_list();
-    let leaf_categories: Vec<String> = categories.iter().filter(|category| category.parent_code.is_some()).map(|category| category.code.clone()).collect();
+    let leaf_categories: Vec<String> =
+        categories.iter().filter(|category| category.parent_code.is_some()).map(|category| category.code.clone()).collect();
     let now = hub.clock.now_ms();
     let year_ms: i64 = 365 * 24 * 3_600_000;
     let mut rng = Rng::new(seed);
@@ -88,9 +89,8 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, overdue: usi
                  signed_ms, resolved_ms, closed_ms, sign_due_ms, resolve_due_ms, next_deadline_ms, rating_resolution, rating_satisfaction, \
                  event_count, head_hash, version) VALUES ",
             );
-            let mut events = SqlBuilder::new(
-                "INSERT INTO appeal_events (appeal_id, seq, kind, actor, at_ms, reason, payload, prev_hash, hash) VALUES ",
-            );
+            let mut events =
+                SqlBuilder::new("INSERT INTO appeal_events (appeal_id, seq, kind, actor, at_ms, reason, payload, prev_hash, hash) VALUES ");
             let mut handlers = SqlBuilder::new("INSERT INTO appeal_handlers (appeal_id, unit_id, role) VALUES ");
             let mut handler_rows = 0;
             let mut queue = SqlBuilder::new("INSERT INTO work_queue (unit_id, appeal_id, due_ms) VALUES ");
@@ -103,7 +103,8 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, overdue: usi
                 if late {
                     overdue_left -= 1;
                 }
-                let received = if open { now - (rng.next() % (20 * 86_400_000)) as i64 } else { now - (rng.next() % year_ms as u64) as i64 };
+                let received =
+                    if open { now - (rng.next() % (20 * 86_400_000)) as i64 } else { now - (rng.next() % year_ms as u64) as i64 };
                 let local = jiff::Timestamp::from_millisecond(received)?.to_zoned(hub.calendar.time_zone().clone()).date();
                 let day = local.strftime("%Y%m%d").to_string();
                 let sequence = {
@@ -158,7 +159,15 @@ pub async fn seed_appeals(hub: &Hub, count: usize, open_share: f64, overdue: usi
                 let payload = "{}";
                 let hash = event_hash(
                     GENESIS_HASH,
-                    &EventRecord { appeal_number: &number, seq: 1, kind: "received", actor: "seed", at_ms: received, reason: "seeded", payload_json: payload },
+                    &EventRecord {
+                        appeal_number: &number,
+                        seq: 1,
+                        kind: "received",
+                        actor: "seed",
+                        at_ms: received,
+                        reason: "seeded",
+                        payload_json: payload,
+                    },
                 );
                 let values: Vec<Value> = vec![
                     id.into(),

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{read_text, DatabaseArgs};
-use crate::domain::classify::corpus::{parse_jsonl, LabelledAppeal, SHIPPED_CORPUS};
-use crate::domain::classify::eval::{cross_validate, duplicate_figures, evaluate, report};
+use super::{DatabaseArgs, read_text};
 use crate::domain::classify::TrainingExample;
-use crate::domain::taxonomy::{parse_categories_csv, DEFAULT_CATEGORIES_CSV};
-use crate::service::{understanding, Hub};
+use crate::domain::classify::corpus::{LabelledAppeal, SHIPPED_CORPUS, parse_jsonl};
+use crate::domain::classify::eval::{cross_validate, duplicate_figures, evaluate, report};
+use crate::domain::taxonomy::{DEFAULT_CATEGORIES_CSV, parse_categories_csv};
+use crate::service::{Hub, understanding};
 
 #[derive(Debug, Subcommand)]
 pub enum ClassifyCommand {

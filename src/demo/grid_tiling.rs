@@ -10,10 +10,7 @@
 //! Areas are planar areas in square degrees of longitude and latitude. That
 //! is fine for demo data: shares are only meant to be roughly fair.
 
-use geo::{
-    Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, LineString, MultiPolygon,
-    Point, Polygon, Rect,
-};
+use geo::{Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, LineString, MultiPolygon, Point, Polygon, Rect};
 
 use crate::domain::geo::routing::GridShape;
 
@@ -53,11 +50,7 @@ impl CutAxis {
 /// numbering skips nothing: the grids of a village are always numbered
 /// 1, 2, 3 and so on. An outline with no area gives no grids. The output
 /// depends only on the input, so it is the same on every run.
-pub fn tile_county(
-    outline: &MultiPolygon<f64>,
-    townships: &[(String, Vec<String>)],
-    grids_per_village: usize,
-) -> Vec<GridShape> {
+pub fn tile_county(outline: &MultiPolygon<f64>, townships: &[(String, Vec<String>)], grids_per_village: usize) -> Vec<GridShape> {
     let grids_per_village = grids_per_village.max(1);
     // Union with nothing turns a possibly self-overlapping outline into a
     // clean one, so the areas measured while cutting match the pieces that
@@ -66,14 +59,8 @@ pub fn tile_county(
     if clean_outline.unsigned_area() <= 0.0 {
         return Vec::new();
     }
-    let townships_with_villages: Vec<&(String, Vec<String>)> = townships
-        .iter()
-        .filter(|(_, villages)| !villages.is_empty())
-        .collect();
-    let township_weights: Vec<f64> = townships_with_villages
-        .iter()
-        .map(|(_, villages)| villages.len() as f64)
-        .collect();
+    let townships_with_villages: Vec<&(String, Vec<String>)> = townships.iter().filter(|(_, villages)| !villages.is_empty()).collect();
+    let township_weights: Vec<f64> = townships_with_villages.iter().map(|(_, villages)| villages.len() as f64).collect();
     let strips = split_by_area(&clean_outline, &township_weights, CutAxis::Longitude);
 
     let mut grids = Vec::new();
@@ -81,9 +68,7 @@ pub fn tile_county(
         let bands = split_by_area(&strip, &vec![1.0; villages.len()], CutAxis::Latitude);
         for (village_code, band) in villages.iter().zip(bands) {
             let pieces = split_by_area(&band, &vec![1.0; grids_per_village], CutAxis::Longitude);
-            let non_empty = pieces
-                .into_iter()
-                .filter(|piece| piece.unsigned_area() > 0.0);
+            let non_empty = pieces.into_iter().filter(|piece| piece.unsigned_area() > 0.0);
             for (position, piece) in non_empty.enumerate() {
                 grids.push(GridShape {
                     id: format!("{village_code}-{:02}", position + 1),
@@ -99,11 +84,7 @@ pub fn tile_county(
 
 /// Cuts `shape` along `axis` into one piece per weight, in increasing
 /// coordinate order, each piece's area proportional to its weight.
-fn split_by_area(
-    shape: &MultiPolygon<f64>,
-    weights: &[f64],
-    axis: CutAxis,
-) -> Vec<MultiPolygon<f64>> {
+fn split_by_area(shape: &MultiPolygon<f64>, weights: &[f64], axis: CutAxis) -> Vec<MultiPolygon<f64>> {
     let Some(bounds) = shape.bounding_rect() else {
         return weights.iter().map(|_| MultiPolygon::new(vec![])).collect();
     };
@@ -160,26 +141,8 @@ fn bisect_cut(shape: &MultiPolygon<f64>, axis: CutAxis, target: f64, low: f64, h
 /// `from` to `to` along it.
 fn slab_rect(bounds: Rect<f64>, axis: CutAxis, from: f64, to: f64) -> Rect<f64> {
     match axis {
-        CutAxis::Longitude => Rect::new(
-            Coord {
-                x: from,
-                y: bounds.min().y,
-            },
-            Coord {
-                x: to,
-                y: bounds.max().y,
-            },
-        ),
-        CutAxis::Latitude => Rect::new(
-            Coord {
-                x: bounds.min().x,
-                y: from,
-            },
-            Coord {
-                x: bounds.max().x,
-                y: to,
-            },
-        ),
+        CutAxis::Longitude => Rect::new(Coord { x: from, y: bounds.min().y }, Coord { x: to, y: bounds.max().y }),
+        CutAxis::Latitude => Rect::new(Coord { x: bounds.min().x, y: from }, Coord { x: bounds.max().x, y: to }),
     }
 }
 
@@ -205,12 +168,7 @@ fn area_below(shape: &MultiPolygon<f64>, axis: CutAxis, cut: f64) -> f64 {
 
 /// Returns the unsigned area of `ring` inside the half-plane, using
 /// `clipped` as scratch space.
-fn clipped_ring_area(
-    ring: &LineString<f64>,
-    axis: CutAxis,
-    cut: f64,
-    clipped: &mut Vec<Coord<f64>>,
-) -> f64 {
+fn clipped_ring_area(ring: &LineString<f64>, axis: CutAxis, cut: f64, clipped: &mut Vec<Coord<f64>>) -> f64 {
     let coords = &ring.0;
     let Some(origin) = coords.first().copied() else {
         return 0.0;
@@ -227,14 +185,8 @@ fn clipped_ring_area(
             let end_value = axis.value_of(end);
             let fraction = (cut - start_value) / (end_value - start_value);
             let crossing = match axis {
-                CutAxis::Longitude => Coord {
-                    x: cut,
-                    y: start.y + fraction * (end.y - start.y),
-                },
-                CutAxis::Latitude => Coord {
-                    x: start.x + fraction * (end.x - start.x),
-                    y: cut,
-                },
+                CutAxis::Longitude => Coord { x: cut, y: start.y + fraction * (end.y - start.y) },
+                CutAxis::Latitude => Coord { x: start.x + fraction * (end.x - start.x), y: cut },
             };
             clipped.push(crossing);
         }
@@ -269,10 +221,7 @@ pub fn representative_point(geometry: &MultiPolygon<f64>) -> Option<Point<f64>> 
     }
     let mut polygons: Vec<&Polygon<f64>> = geometry.0.iter().collect();
     polygons.sort_by(|a, b| b.unsigned_area().total_cmp(&a.unsigned_area()));
-    polygons
-        .into_iter()
-        .filter_map(|polygon| polygon.interior_point())
-        .find(|point| geometry.contains(point))
+    polygons.into_iter().filter_map(|polygon| polygon.interior_point()).find(|point| geometry.contains(point))
 }
 
 #[cfg(test)]
@@ -290,13 +239,8 @@ mod tests {
     fn shimian_outline() -> MultiPolygon<f64> {
         let text = include_str!("../../data/geo/yaan-counties.geojson");
         let features = parse_features(text).unwrap_or_else(|error| panic!("{error}"));
-        let county = features.into_iter().find(|feature| {
-            feature
-                .properties
-                .get("code")
-                .and_then(|code| code.as_str())
-                == Some(COUNTY_CODE)
-        });
+        let county =
+            features.into_iter().find(|feature| feature.properties.get("code").and_then(|code| code.as_str()) == Some(COUNTY_CODE));
         match county {
             Some(feature) => feature.geometry,
             None => panic!("county {COUNTY_CODE} is not in yaan-counties.geojson"),
@@ -331,10 +275,7 @@ mod tests {
         let townships = shimian_townships();
         assert_eq!(townships.len(), 12, "the CSV lists 12 townships");
         let village_count: usize = townships.iter().map(|(_, villages)| villages.len()).sum();
-        assert!(
-            village_count >= 50,
-            "the CSV lists {village_count} villages"
-        );
+        assert!(village_count >= 50, "the CSV lists {village_count} villages");
 
         for grids_per_village in [1usize, 3] {
             let grids = tile_county(&outline, &townships, grids_per_village);
@@ -343,10 +284,7 @@ mod tests {
             // The areas add up to the county's area.
             let grid_area_sum: f64 = grids.iter().map(|grid| grid.geometry.unsigned_area()).sum();
             let relative_error = (grid_area_sum - county_area).abs() / county_area;
-            assert!(
-                relative_error < 1e-6,
-                "relative area error {relative_error:e}"
-            );
+            assert!(relative_error < 1e-6, "relative area error {relative_error:e}");
 
             // No two grids overlap: candidate pairs come from an R-tree of
             // the grids' bounding boxes.
@@ -356,10 +294,7 @@ mod tests {
                 .filter_map(|(position, grid)| {
                     let bounds = grid.geometry.bounding_rect()?;
                     Some(GeomWithData::new(
-                        Rectangle::from_corners(
-                            [bounds.min().x, bounds.min().y],
-                            [bounds.max().x, bounds.max().y],
-                        ),
+                        Rectangle::from_corners([bounds.min().x, bounds.min().y], [bounds.max().x, bounds.max().y]),
                         position,
                     ))
                 })
@@ -373,10 +308,7 @@ mod tests {
                     continue;
                 }
                 pair_count += 1;
-                let overlap = grids[first.data]
-                    .geometry
-                    .intersection(&grids[second.data].geometry)
-                    .unsigned_area();
+                let overlap = grids[first.data].geometry.intersection(&grids[second.data].geometry).unsigned_area();
                 assert!(
                     overlap <= county_area * 1e-9,
                     "grids {} and {} overlap by {overlap:e} square degrees",
@@ -391,25 +323,15 @@ mod tests {
             // ids are numbered from 01, and the ids are unique.
             let mut grids_by_village: BTreeMap<&str, Vec<&GridShape>> = BTreeMap::new();
             for grid in &grids {
-                grids_by_village
-                    .entry(grid.region_code.as_str())
-                    .or_default()
-                    .push(grid);
+                grids_by_village.entry(grid.region_code.as_str()).or_default().push(grid);
             }
             for (_, villages) in &townships {
                 for village in villages {
-                    let village_grids = grids_by_village
-                        .get(village.as_str())
-                        .cloned()
-                        .unwrap_or_default();
+                    let village_grids = grids_by_village.get(village.as_str()).cloned().unwrap_or_default();
                     assert!(!village_grids.is_empty(), "village {village} has no grid");
                     assert!(village_grids.len() <= grids_per_village);
                     for (position, grid) in village_grids.iter().enumerate() {
-                        assert!(
-                            grid.geometry.unsigned_area() > 0.0,
-                            "grid {} is empty",
-                            grid.id
-                        );
+                        assert!(grid.geometry.unsigned_area() > 0.0, "grid {} is empty", grid.id);
                         assert_eq!(grid.id, format!("{village}-{:02}", position + 1));
                     }
                 }
@@ -430,10 +352,8 @@ mod tests {
             let mut sampled = 0usize;
             for column in 0..steps {
                 for row in 0..steps {
-                    let lng = bounds.min().x
-                        + bounds.width() * (f64::from(column) + 0.5) / f64::from(steps);
-                    let lat = bounds.min().y
-                        + bounds.height() * (f64::from(row) + 0.5) / f64::from(steps);
+                    let lng = bounds.min().x + bounds.width() * (f64::from(column) + 0.5) / f64::from(steps);
+                    let lat = bounds.min().y + bounds.height() * (f64::from(row) + 0.5) / f64::from(steps);
                     let point = Point::new(lng, lat);
                     if !outline.contains(&point) {
                         continue;
@@ -444,20 +364,11 @@ mod tests {
                         panic!("point ({lng}, {lat}) inside the county is in no grid");
                     };
                     assert!(found.geometry.intersects(&point));
-                    let containing = grids
-                        .iter()
-                        .filter(|grid| grid.geometry.contains(&point))
-                        .count();
-                    assert!(
-                        containing <= 1,
-                        "point ({lng}, {lat}) is inside {containing} grids"
-                    );
+                    let containing = grids.iter().filter(|grid| grid.geometry.contains(&point)).count();
+                    assert!(containing <= 1, "point ({lng}, {lat}) is inside {containing} grids");
                 }
             }
-            assert!(
-                sampled >= 2_000,
-                "only {sampled} lattice points fell inside the county"
-            );
+            assert!(sampled >= 2_000, "only {sampled} lattice points fell inside the county");
 
             // The same input gives the same output.
             assert_eq!(tile_county(&outline, &townships, grids_per_village), grids);
@@ -473,37 +384,22 @@ mod tests {
 
     #[test]
     fn small_cases() {
-        let square = MultiPolygon::new(vec![
-            Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 4.0, y: 4.0 }).to_polygon(),
-        ]);
+        let square = MultiPolygon::new(vec![Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 4.0, y: 4.0 }).to_polygon()]);
         let townships = vec![
-            (
-                "t1".to_string(),
-                vec!["v1".to_string(), "v2".to_string(), "v3".to_string()],
-            ),
+            ("t1".to_string(), vec!["v1".to_string(), "v2".to_string(), "v3".to_string()]),
             ("t-empty".to_string(), vec![]),
             ("t2".to_string(), vec!["v4".to_string()]),
         ];
         let grids = tile_county(&square, &townships, 2);
         let ids: Vec<&str> = grids.iter().map(|grid| grid.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "v1-01", "v1-02", "v2-01", "v2-02", "v3-01", "v3-02", "v4-01", "v4-02"
-            ]
-        );
+        assert_eq!(ids, ["v1-01", "v1-02", "v2-01", "v2-02", "v3-01", "v3-02", "v4-01", "v4-02"]);
         // Township t1 has 3 of the 4 villages, so its strip is x in [0, 3];
         // each village band is then 3 by 4/3 and each grid half of that.
         // geo's boolean operations snap coordinates to a 32-bit integer
         // lattice over the bounding box, so areas are exact only to about
         // 1e-9 relative error.
         for grid in &grids {
-            assert!(
-                (grid.geometry.unsigned_area() - 2.0).abs() < 2.0 * 1e-7,
-                "grid {} area {}",
-                grid.id,
-                grid.geometry.unsigned_area()
-            );
+            assert!((grid.geometry.unsigned_area() - 2.0).abs() < 2.0 * 1e-7, "grid {} area {}", grid.id, grid.geometry.unsigned_area());
         }
         let empty_outline = MultiPolygon::new(vec![]);
         assert!(tile_county(&empty_outline, &townships, 2).is_empty());
@@ -527,13 +423,7 @@ mod tests {
                 (0.0, 3.0),
                 (0.0, 0.0),
             ]),
-            vec![LineString::from(vec![
-                (0.25, 0.25),
-                (0.25, 0.75),
-                (0.75, 0.75),
-                (0.75, 0.25),
-                (0.25, 0.25),
-            ])],
+            vec![LineString::from(vec![(0.25, 0.25), (0.25, 0.75), (0.75, 0.75), (0.75, 0.25), (0.25, 0.25)])],
         );
         let shape = MultiPolygon::new(vec![u_shape]);
         // Each case is (axis, cut, expected area below the cut).
@@ -546,23 +436,10 @@ mod tests {
         ];
         for (axis, cut, expected) in cases {
             let area = area_below(&shape, axis, cut);
-            assert!(
-                (area - expected).abs() < 1e-12,
-                "{axis:?} {cut}: {area} != {expected}"
-            );
-            let rect = slab_rect(
-                Rect::new(Coord { x: -10.0, y: -10.0 }, Coord { x: 10.0, y: 10.0 }),
-                axis,
-                -10.0,
-                cut,
-            );
-            let by_boolean_op = shape
-                .intersection(&MultiPolygon::new(vec![rect.to_polygon()]))
-                .unsigned_area();
-            assert!(
-                (by_boolean_op - expected).abs() < 1e-9,
-                "{axis:?} {cut}: boolean op gives {by_boolean_op}"
-            );
+            assert!((area - expected).abs() < 1e-12, "{axis:?} {cut}: {area} != {expected}");
+            let rect = slab_rect(Rect::new(Coord { x: -10.0, y: -10.0 }, Coord { x: 10.0, y: 10.0 }), axis, -10.0, cut);
+            let by_boolean_op = shape.intersection(&MultiPolygon::new(vec![rect.to_polygon()])).unsigned_area();
+            assert!((by_boolean_op - expected).abs() < 1e-9, "{axis:?} {cut}: boolean op gives {by_boolean_op}");
         }
     }
 
@@ -582,30 +459,19 @@ mod tests {
             ]),
             vec![],
         )]);
-        let cases = [
-            ("U shape", u_shape, true),
-            ("county", shimian_outline(), true),
-            ("empty", MultiPolygon::new(vec![]), false),
-        ];
+        let cases = [("U shape", u_shape, true), ("county", shimian_outline(), true), ("empty", MultiPolygon::new(vec![]), false)];
         for (description, geometry, expect_point) in cases {
             match representative_point(&geometry) {
                 Some(point) => {
                     assert!(expect_point, "{description}: expected no point");
-                    assert!(
-                        geometry.contains(&point),
-                        "{description}: {point:?} is not strictly inside"
-                    );
+                    assert!(geometry.contains(&point), "{description}: {point:?} is not strictly inside");
                 }
                 None => assert!(!expect_point, "{description}: expected a point"),
             }
         }
         for grid in tile_county(&shimian_outline(), &shimian_townships(), 2) {
             let point = representative_point(&grid.geometry);
-            assert!(
-                point.is_some_and(|point| grid.geometry.contains(&point)),
-                "grid {} has no interior point",
-                grid.id
-            );
+            assert!(point.is_some_and(|point| grid.geometry.contains(&point)), "grid {} has no interior point", grid.id);
         }
     }
 }

@@ -30,13 +30,13 @@ use crate::domain::appeal::{AppealStatus, Channel, Rating, Resolution, Satisfact
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::contact::Contact;
 use crate::domain::geo::geojson::{feature, parse_features};
-use crate::domain::geo::routing::{route, GridShape, RouteOutcome};
+use crate::domain::geo::routing::{GridShape, RouteOutcome, route};
 use crate::domain::ownership::UTILITY_CATEGORIES;
 use crate::domain::region::RegionLevel;
-use crate::domain::taxonomy::{parse_categories_csv, Category, DEFAULT_CATEGORIES_CSV};
+use crate::domain::taxonomy::{Category, DEFAULT_CATEGORIES_CSV, parse_categories_csv};
 use crate::domain::workflow::{Actor, Command};
 use crate::service::intake::{self, NewAppeal};
-use crate::service::{actions, auth, places, Clock, Hub, ServiceError};
+use crate::service::{Clock, Hub, ServiceError, actions, auth, places};
 use crate::storage::people::NewUser;
 
 /// The county the demo describes.
@@ -126,9 +126,8 @@ pub async fn load_demo(hub: &Hub) -> Result<DemoSummary, ServiceError> {
     let demo = Hub { clock: Clock::manual(start), ..hub.clone() };
 
     // 1. Places and taxonomy.
-    let regions = places::parse_regions_csv(REGIONS_CSV.as_bytes()).map_err(|problems| {
-        ServiceError::Internal(format!("the embedded region file has {} bad rows", problems.len()))
-    })?;
+    let regions = places::parse_regions_csv(REGIONS_CSV.as_bytes())
+        .map_err(|problems| ServiceError::Internal(format!("the embedded region file has {} bad rows", problems.len())))?;
     demo.db.upsert_regions(&regions).await?;
     let categories = parse_categories_csv(DEFAULT_CATEGORIES_CSV).map_err(|error| ServiceError::Internal(error.to_string()))?;
     demo.db.upsert_categories(&categories).await?;
@@ -346,11 +345,7 @@ pub async fn load_demo(hub: &Hub) -> Result<DemoSummary, ServiceError> {
 async fn create_account(hub: &Hub, username: &str, display: &str, unit: i64, roles: &[Role], hash: &str) -> Result<i64, ServiceError> {
     let user = NewUser { username, display_name: display, unit_id: unit, roles, password_hash: hash };
     hub.db.create_user(user, hub.clock.now_ms()).await.map_err(|error| {
-        if error.is_unique_violation() {
-            ServiceError::Conflict(format!("a user named {username} already exists"))
-        } else {
-            error.into()
-        }
+        if error.is_unique_violation() { ServiceError::Conflict(format!("a user named {username} already exists")) } else { error.into() }
     })
 }
 
@@ -446,10 +441,7 @@ const TOWNSHIP_SLUGS: &[(&str, &str)] = &[
 ];
 
 fn township_slug(code: &str) -> String {
-    TOWNSHIP_SLUGS
-        .iter()
-        .find(|(township, _)| *township == code)
-        .map_or_else(|| format!("t{}", &code[6..]), |(_, slug)| slug.to_string())
+    TOWNSHIP_SLUGS.iter().find(|(township, _)| *township == code).map_or_else(|| format!("t{}", &code[6..]), |(_, slug)| slug.to_string())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -716,8 +708,10 @@ fn plan_corpus(hub: &Hub, world: &World, categories: &[Category], start: Timesta
         others.swap(index, other);
     }
     others.truncate(CORPUS_APPEALS.saturating_sub(in_pairs.len()));
-    let primaries: Vec<&CorpusEntry> = entries.iter().filter(|entry| in_pairs.contains(entry.id.as_str()) && entry.same_as.is_none()).collect();
-    let duplicates: Vec<&CorpusEntry> = entries.iter().filter(|entry| entry.same_as.is_some() && in_pairs.contains(entry.id.as_str())).collect();
+    let primaries: Vec<&CorpusEntry> =
+        entries.iter().filter(|entry| in_pairs.contains(entry.id.as_str()) && entry.same_as.is_none()).collect();
+    let duplicates: Vec<&CorpusEntry> =
+        entries.iter().filter(|entry| entry.same_as.is_some() && in_pairs.contains(entry.id.as_str())).collect();
 
     let profile = |entry: &CorpusEntry| -> Profile {
         let category = categories.iter().find(|category| category.code == entry.category);
@@ -799,12 +793,7 @@ fn plan_corpus(hub: &Hub, world: &World, categories: &[Category], start: Timesta
             }
             let at = submitted + SignedDuration::from_hours(1 + own.between(0, window_hours.min(72)));
             let merge_at = hub.calendar.add_working_hours(at, SignedDuration::from_mins(own.between(20, 90)));
-            (merge_at < resolved && merge_at < now).then(|| {
-                vec![
-                    (at, Step::Submit),
-                    (merge_at, Step::Merge { primary }),
-                ]
-            })
+            (merge_at < resolved && merge_at < now).then(|| vec![(at, Step::Submit), (merge_at, Step::Merge { primary })])
         });
         let steps = match merged {
             Some(steps) => steps,
@@ -844,8 +833,12 @@ fn corpus_plan(entry: &CorpusEntry, profile: &Profile, steps: Vec<(Timestamp, St
     }
 }
 
-const FAMILY_NAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "胡", "罗", "何", "高", "郑", "谢", "余"];
-const GIVEN_NAMES: &[&str] = &["建华", "秀英", "明", "丽", "志强", "桂兰", "永福", "海燕", "国平", "玉梅", "德明", "春花", "文军", "小红", "光荣", "翠芳", "学文", "淑芬"];
+const FAMILY_NAMES: &[&str] =
+    &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "胡", "罗", "何", "高", "郑", "谢", "余"];
+const GIVEN_NAMES: &[&str] = &[
+    "建华", "秀英", "明", "丽", "志强", "桂兰", "永福", "海燕", "国平", "玉梅", "德明", "春花", "文军", "小红", "光荣", "翠芳", "学文",
+    "淑芬",
+];
 
 fn resident_contact(rng: &mut Rng) -> Contact {
     let name = format!("{}{}", rng.pick(FAMILY_NAMES), rng.pick(GIVEN_NAMES));
@@ -854,7 +847,15 @@ fn resident_contact(rng: &mut Rng) -> Contact {
 }
 
 /// Plans an appeal's steps so that it ends in `fate` at a plausible moment before `now`.
-fn schedule(hub: &Hub, world: &World, profile: &Profile, fate: AppealStatus, start: Timestamp, now: Timestamp, rng: &mut Rng) -> Vec<(Timestamp, Step)> {
+fn schedule(
+    hub: &Hub,
+    world: &World,
+    profile: &Profile,
+    fate: AppealStatus,
+    start: Timestamp,
+    now: Timestamp,
+    rng: &mut Rng,
+) -> Vec<(Timestamp, Step)> {
     use AppealStatus as S;
     let open = matches!(fate, S::Received | S::Accepted | S::Dispatched | S::SignedFor | S::InProgress | S::Returned);
     let stuck = open && rng.chance(0.15);
@@ -1034,10 +1035,8 @@ fn walk(hub: &Hub, world: &World, p: &Profile, fate: AppealStatus, stuck: bool, 
         if rng.chance(0.5) {
             t.office(rng, 20, 200).act(Who::Lead, Command::SignFor);
         }
-        let reason = format!(
-            "经核实，该事项不属于本单位职责范围，建议改派{}",
-            world.unit_names.get(&department).cloned().unwrap_or_default()
-        );
+        let reason =
+            format!("经核实，该事项不属于本单位职责范围，建议改派{}", world.unit_names.get(&department).cloned().unwrap_or_default());
         t.office(rng, 30, 300).act(Who::Lead, Command::Return { reason });
         if fate == S::Returned {
             return t.steps;
@@ -1145,23 +1144,22 @@ fn after_resolve(t: &mut Timeline<'_>, rng: &mut Rng, fate: AppealStatus, may_re
         return;
     }
     if rng.chance(0.12) {
-        t.office(rng, 60, 420).act(Who::User("operator"), Command::FollowUp { note: "电话回访未接通，改日再次回访".into(), reached: false });
+        t.office(rng, 60, 420)
+            .act(Who::User("operator"), Command::FollowUp { note: "电话回访未接通，改日再次回访".into(), reached: false });
     }
     t.office(rng, 60, 900).act(Who::User("operator"), Command::FollowUp { note: rng.pick(FOLLOW_UP_NOTES).to_string(), reached: true });
     if fate == S::FollowedUp {
         return;
     }
     let reopen = may_reopen && fate == S::Closed && rng.chance(0.05);
-    let rating = if reopen {
-        Rating { resolution: Resolution::Partly, satisfaction: Satisfaction::Dissatisfied }
-    } else {
-        pick_rating(rng)
-    };
+    let rating =
+        if reopen { Rating { resolution: Resolution::Partly, satisfaction: Satisfaction::Dissatisfied } } else { pick_rating(rng) };
     t.wall(rng, 2, 20).act(Who::User("operator"), Command::Rate { rating, comment: Some(rating_comment(rating).into()) });
     if reopen {
         t.office(rng, 60, 420).act(Who::Owner, Command::Reopen { reason: "群众对办理结果不满意，重新交办".into() });
         t.office(rng, 10, 120).act(Who::Lead, Command::SignFor);
-        t.office(rng, 60, 420).act(Who::Lead, Command::RecordProgress { note: "重新上门核实，针对群众不满意的问题重新制定处理方案".into() });
+        t.office(rng, 60, 420)
+            .act(Who::Lead, Command::RecordProgress { note: "重新上门核实，针对群众不满意的问题重新制定处理方案".into() });
         t.office(rng, 420, 2100).act(Who::Lead, Command::Resolve { reply: "按群众意见重新办理完毕，已当面向群众说明处理结果".into() });
         t.office(rng, 60, 600).act(Who::User("operator"), Command::FollowUp { note: "再次回访，群众表示问题已解决".into(), reached: true });
         let rating = Rating { resolution: Resolution::Resolved, satisfaction: Satisfaction::Satisfied };
@@ -1232,11 +1230,8 @@ const PROGRESS_NOTES: &[&str] = &[
 ];
 const URGENT_PROGRESS_NOTE: &str = "接单后第一时间联系反映人，已安排人员赶赴现场处置";
 const URGENT_REPLY: &str = "已第一时间到场处置，险情已排除、人员已妥善安置，后续情况持续跟进";
-const CO_NOTES: &[&str] = &[
-    "协办单位已派人到现场配合核查，提供了技术意见",
-    "协办单位已配合做好群众解释工作",
-    "协办单位已提供相关政策依据和资料",
-];
+const CO_NOTES: &[&str] =
+    &["协办单位已派人到现场配合核查，提供了技术意见", "协办单位已配合做好群众解释工作", "协办单位已提供相关政策依据和资料"];
 const GUIDANCE_REPLIES: &[&str] = &[
     "已电话向反映人详细解答相关政策和办理流程，并告知所需材料和办理地点",
     "该事项属个人事务，已告知反映人可到县政务服务中心相应窗口咨询办理",
@@ -1249,11 +1244,8 @@ const FOLLOW_UP_NOTES: &[&str] = &[
     "短信回访，反映人回复已解决",
 ];
 const CLOSE_NOTES: &[&str] = &["已回访评价，按程序结案", "群众认可办理结果，结案", "诉求已办结并回访，予以结案"];
-const EXTENSION_REASONS: &[&str] = &[
-    "需要申请专项资金并履行采购程序，申请延期",
-    "施工受天气影响无法按期完成，申请延期",
-    "涉及多个部门协调，方案需会商确定，申请延期",
-];
+const EXTENSION_REASONS: &[&str] =
+    &["需要申请专项资金并履行采购程序，申请延期", "施工受天气影响无法按期完成，申请延期", "涉及多个部门协调，方案需会商确定，申请延期"];
 const GRANT_NOTE: &str = "情况属实，同意延期，请按新的时限办结";
 const REFUSE_REASON: &str = "该事项不复杂，请按原时限办结";
 const URGE_NOTE: &str = "该诉求临近或已超过办理时限，请承办单位抓紧办理并及时反馈";
@@ -1288,11 +1280,15 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
     let calendar = &*hub.calendar;
     let mut rng = Rng::new(SEED ^ 0x0570_71e5);
     let mut plans = Vec::new();
-    let morning = |days_ago: i64| calendar.add_working_hours(now - SignedDuration::from_hours(24 * days_ago), SignedDuration::from_mins(40));
+    let morning =
+        |days_ago: i64| calendar.add_working_hours(now - SignedDuration::from_hours(24 * days_ago), SignedDuration::from_mins(40));
     let township = world.township_unit.get("511824202").copied().ok_or_else(|| ServiceError::Internal("蟹螺藏族乡 is missing".into()))?;
-    let village_haier = world.village_unit.get("511824211200").copied().ok_or_else(|| ServiceError::Internal("海耳村 is missing".into()))?;
-    let zhujian = world.department_by_name.get("县住房和城乡建设局").copied().ok_or_else(|| ServiceError::Internal("住建局 is missing".into()))?;
-    let jiaotong = world.department_by_name.get("县交通运输局").copied().ok_or_else(|| ServiceError::Internal("交通运输局 is missing".into()))?;
+    let village_haier =
+        world.village_unit.get("511824211200").copied().ok_or_else(|| ServiceError::Internal("海耳村 is missing".into()))?;
+    let zhujian =
+        world.department_by_name.get("县住房和城乡建设局").copied().ok_or_else(|| ServiceError::Internal("住建局 is missing".into()))?;
+    let jiaotong =
+        world.department_by_name.get("县交通运输局").copied().ok_or_else(|| ServiceError::Internal("交通运输局 is missing".into()))?;
     let shuiwu = world.department_by_name.get("县水利局").copied().ok_or_else(|| ServiceError::Internal("水利局 is missing".into()))?;
 
     // (a) 猛种村: a retaining wall without a guardrail.
@@ -1317,19 +1313,27 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
     t.office(&mut rng, 20, 90).act(Who::User("jiaotong"), Command::SignFor);
     t.office(&mut rng, 240, 600).act(
         Who::User("jiaotong"),
-        Command::RecordProgress { note: "已会同乡党委到现场勘察，挡墙段长约80米、高约4米，需安装波形钢护栏，已列入农村公路安全生命防护工程".into() },
+        Command::RecordProgress {
+            note: "已会同乡党委到现场勘察，挡墙段长约80米、高约4米，需安装波形钢护栏，已列入农村公路安全生命防护工程".into(),
+        },
     );
     t.office(&mut rng, 60, 300).act(
         Who::User("xieluo"),
-        Command::RecordProgress { note: "乡里已在挡墙边设置临时警示桩和警示牌，安排网格员和党代表早晚提醒学生靠内侧通行".into() },
+        Command::RecordProgress {
+            note: "乡里已在挡墙边设置临时警示桩和警示牌，安排网格员和党代表早晚提醒学生靠内侧通行".into()
+        },
     );
     t.office(&mut rng, 1800, 2400).act(
         Who::User("jiaotong"),
-        Command::Resolve { reply: "已在猛种村村道挡墙段安装波形钢护栏约80米，增设警示标志和反光道钉，经交通运输局和乡党委联合验收合格".into() },
+        Command::Resolve {
+            reply: "已在猛种村村道挡墙段安装波形钢护栏约80米，增设警示标志和反光道钉，经交通运输局和乡党委联合验收合格".into(),
+        },
     );
     t.office(&mut rng, 120, 600).act(
         Who::User("operator"),
-        Command::FollowUp { note: "电话回访反映群众和党代表，护栏已经装好，娃娃上学、骑摩托车都放心了".into(), reached: true },
+        Command::FollowUp {
+            note: "电话回访反映群众和党代表，护栏已经装好，娃娃上学、骑摩托车都放心了".into(), reached: true
+        },
     );
     t.wall(&mut rng, 3, 10).act(
         Who::User("operator"),
@@ -1359,7 +1363,8 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
     // (b) 广元堡社区: leaking roofs, reopened once.
     let mut t = Timeline::new(calendar, morning(32));
     t.push(Step::Submit);
-    t.office(&mut rng, 20, 60).act(Who::User("guangyuanbao"), Command::Accept { note: Some("社区已受理，组织网格员逐户摸排漏雨户数".into()) });
+    t.office(&mut rng, 20, 60)
+        .act(Who::User("guangyuanbao"), Command::Accept { note: Some("社区已受理，组织网格员逐户摸排漏雨户数".into()) });
     t.office(&mut rng, 30, 120).push(Step::Dispatch {
         who: Who::User("guangyuanbao"),
         lead: Target::Owner,
@@ -1367,21 +1372,21 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
         note: "社区牵头办理，请县住房和城乡建设局协助查勘并提供维修技术指导".into(),
     });
     t.office(&mut rng, 5, 30).act(Who::User("guangyuanbao"), Command::SignFor);
-    t.office(&mut rng, 120, 360).act(
-        Who::User("guangyuanbao"),
-        Command::RecordProgress { note: "摸排确认3栋楼共7户顶层住户漏雨，已联系维修队上门查看".into() },
-    );
+    t.office(&mut rng, 120, 360)
+        .act(Who::User("guangyuanbao"), Command::RecordProgress { note: "摸排确认3栋楼共7户顶层住户漏雨，已联系维修队上门查看".into() });
     t.office(&mut rng, 300, 700).act(
         Who::User("zhujian"),
-        Command::RecordProgress { note: "住建局派技术人员现场查勘：屋面防水层老化开裂，排水口堵塞，建议清理排水口并修补防水".into() },
+        Command::RecordProgress {
+            note: "住建局派技术人员现场查勘：屋面防水层老化开裂，排水口堵塞，建议清理排水口并修补防水".into()
+        },
     );
-    t.office(&mut rng, 900, 1500).act(
-        Who::User("guangyuanbao"),
-        Command::Resolve { reply: "已清理屋面排水口，对7户漏雨部位进行防水修补".into() },
-    );
+    t.office(&mut rng, 900, 1500)
+        .act(Who::User("guangyuanbao"), Command::Resolve { reply: "已清理屋面排水口，对7户漏雨部位进行防水修补".into() });
     t.office(&mut rng, 200, 700).act(
         Who::User("operator"),
-        Command::FollowUp { note: "回访住户，6户表示已不漏雨，3栋6楼一户反映下大雨时卧室仍有渗水".into(), reached: true },
+        Command::FollowUp {
+            note: "回访住户，6户表示已不漏雨，3栋6楼一户反映下大雨时卧室仍有渗水".into(), reached: true
+        },
     );
     t.wall(&mut rng, 3, 10).act(
         Who::User("operator"),
@@ -1390,27 +1395,21 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
             comment: Some("我家卧室下大雨还是渗水，只是补了补，没有根本解决".into()),
         },
     );
-    t.office(&mut rng, 60, 240).act(
-        Who::User("guangyuanbao"),
-        Command::Reopen { reason: "住户反映修补后仍渗水，重新办理，对该栋屋面整体重做防水".into() },
-    );
+    t.office(&mut rng, 60, 240)
+        .act(Who::User("guangyuanbao"), Command::Reopen { reason: "住户反映修补后仍渗水，重新办理，对该栋屋面整体重做防水".into() });
     t.office(&mut rng, 10, 60).act(Who::User("guangyuanbao"), Command::SignFor);
     t.office(&mut rng, 200, 600).act(
         Who::User("zhujian"),
-        Command::RecordProgress { note: "住建局复查：该栋屋面防水层大面积空鼓，局部修补无效，建议整体铲除重做".into() },
+        Command::RecordProgress {
+            note: "住建局复查：该栋屋面防水层大面积空鼓，局部修补无效，建议整体铲除重做".into()
+        },
     );
-    t.office(&mut rng, 600, 1200).act(
-        Who::User("guangyuanbao"),
-        Command::RecordProgress { note: "维修队已对该栋屋面整体铲除旧防水层，重新铺设SBS防水卷材".into() },
-    );
-    t.office(&mut rng, 900, 1400).act(
-        Who::User("guangyuanbao"),
-        Command::Resolve { reply: "已对该栋屋面整体重做防水，经两次降雨检验无渗漏，住户现场确认".into() },
-    );
-    t.office(&mut rng, 120, 500).act(
-        Who::User("operator"),
-        Command::FollowUp { note: "再次回访3栋6楼住户，下雨后卧室已不渗水".into(), reached: true },
-    );
+    t.office(&mut rng, 600, 1200)
+        .act(Who::User("guangyuanbao"), Command::RecordProgress { note: "维修队已对该栋屋面整体铲除旧防水层，重新铺设SBS防水卷材".into() });
+    t.office(&mut rng, 900, 1400)
+        .act(Who::User("guangyuanbao"), Command::Resolve { reply: "已对该栋屋面整体重做防水，经两次降雨检验无渗漏，住户现场确认".into() });
+    t.office(&mut rng, 120, 500)
+        .act(Who::User("operator"), Command::FollowUp { note: "再次回访3栋6楼住户，下雨后卧室已不渗水".into(), reached: true });
     t.wall(&mut rng, 3, 10).act(
         Who::User("operator"),
         Command::Rate {
@@ -1449,7 +1448,9 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
     t.office(&mut rng, 20, 120).act(Who::User("shuiwu"), Command::SignFor);
     t.office(&mut rng, 420, 900).act(
         Who::User("shuiwu"),
-        Command::RecordProgress { note: "已到现场勘察：塘底和堤埂多处渗漏，放水设施损坏，需清淤和防渗处理，整治方案已报局里审定".into() },
+        Command::RecordProgress {
+            note: "已到现场勘察：塘底和堤埂多处渗漏，放水设施损坏，需清淤和防渗处理，整治方案已报局里审定".into()
+        },
     );
     t.office(&mut rng, 1400, 2100).act(
         Who::User("shuiwu"),
@@ -1460,19 +1461,27 @@ fn plan_stories(hub: &Hub, world: &World, now: Timestamp) -> Result<Vec<Plan>, S
     );
     t.office(&mut rng, 60, 300).act(
         Who::User("supervisor"),
-        Command::GrantExtension { note: Some("情况属实，同意延期10个工作日；请抓紧施工，并做好临时抗旱供水".into()) },
+        Command::GrantExtension {
+            note: Some("情况属实，同意延期10个工作日；请抓紧施工，并做好临时抗旱供水".into())
+        },
     );
     t.office(&mut rng, 600, 1200).act(
         Who::User("haier"),
-        Command::RecordProgress { note: "村党支部组织群众投工投劳清理塘内淤泥，并用抽水机从河沟临时提水保苗".into() },
+        Command::RecordProgress {
+            note: "村党支部组织群众投工投劳清理塘内淤泥，并用抽水机从河沟临时提水保苗".into()
+        },
     );
     t.office(&mut rng, 3600, 4600).act(
         Who::User("shuiwu"),
-        Command::Resolve { reply: "已完成山坪塘清淤、塘底和堤埂防渗处理，更换放水设施，塘内已恢复蓄水，可满足下游田地灌溉".into() },
+        Command::Resolve {
+            reply: "已完成山坪塘清淤、塘底和堤埂防渗处理，更换放水设施，塘内已恢复蓄水，可满足下游田地灌溉".into()
+        },
     );
     t.office(&mut rng, 300, 900).act(
         Who::User("operator"),
-        Command::FollowUp { note: "回访海耳村村民和村党支部，山坪塘已蓄满水，田里用上了水".into(), reached: true },
+        Command::FollowUp {
+            note: "回访海耳村村民和村党支部，山坪塘已蓄满水，田里用上了水".into(), reached: true
+        },
     );
     t.wall(&mut rng, 3, 10).act(
         Who::User("operator"),
@@ -1678,7 +1687,11 @@ fn new_appeal(hub: &Hub, world: &World, plan: &Plan) -> Result<NewAppeal, Servic
         contact: plan.contact.clone(),
         category_code: plan.give_category.then(|| plan.category.clone()),
         meeting_id: None,
-        judgement: plan.judged.map(|(triage, tier)| crate::service::intake::StaffJudgement { urgent: None, triage: Some(triage), tier: Some(tier) }),
+        judgement: plan.judged.map(|(triage, tier)| crate::service::intake::StaffJudgement {
+            urgent: None,
+            triage: Some(triage),
+            tier: Some(tier),
+        }),
     })
 }
 
@@ -1711,8 +1724,8 @@ fn round6(value: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::service::HubConfig;
-    use crate::storage::appeals::{AppealFilter, AppealOrder, AppealRecord};
     use crate::storage::Db;
+    use crate::storage::appeals::{AppealFilter, AppealOrder, AppealRecord};
     use std::collections::BTreeMap;
 
     async fn fresh_hub(path: &std::path::Path, now: Timestamp) -> Hub {
@@ -1727,7 +1740,8 @@ mod tests {
 
     /// Checks what every load must give, whatever the moment it runs.
     async fn check_demo(hub: &Hub, summary: &DemoSummary, now: Timestamp) {
-        let villages = hub.db.region_subtree(COUNTY_CODE).await.unwrap().iter().filter(|region| region.level == RegionLevel::Village).count();
+        let villages =
+            hub.db.region_subtree(COUNTY_CODE).await.unwrap().iter().filter(|region| region.level == RegionLevel::Village).count();
         assert_eq!(villages, 61);
         assert_eq!(summary.small_grids, villages * GRIDS_PER_VILLAGE);
         assert_eq!(summary.grids, villages * (GRIDS_PER_VILLAGE + 1));
@@ -1826,7 +1840,8 @@ mod tests {
     #[ignore]
     async fn the_demo_loads_at_any_moment_and_is_the_same_every_time() {
         let dir = tempfile::tempdir().unwrap();
-        let moments = ["2026-02-17T04:00:00Z", "2026-10-03T14:30:00Z", "2026-06-13T15:10:00Z", "2026-05-09T09:00:00Z", "2025-01-02T01:00:00Z"];
+        let moments =
+            ["2026-02-17T04:00:00Z", "2026-10-03T14:30:00Z", "2026-06-13T15:10:00Z", "2026-05-09T09:00:00Z", "2025-01-02T01:00:00Z"];
         for (index, moment) in moments.iter().enumerate() {
             let now: Timestamp = moment.parse().unwrap();
             let hub = fresh_hub(&dir.path().join(format!("demo-{index}.db")), now).await;
@@ -1842,7 +1857,12 @@ mod tests {
         let shape = |appeals: Vec<AppealRecord>| -> Vec<String> {
             appeals
                 .into_iter()
-                .map(|a| format!("{} {} {} {:?} {} {:?} {}", a.number, a.status, a.tier, a.grid_id, a.received_ms, a.resolve_due_ms, a.event_count))
+                .map(|a| {
+                    format!(
+                        "{} {} {} {:?} {} {:?} {}",
+                        a.number, a.status, a.tier, a.grid_id, a.received_ms, a.resolve_due_ms, a.event_count
+                    )
+                })
                 .collect()
         };
         assert_eq!(shape(all_appeals(&first).await), shape(all_appeals(&second).await));

@@ -32,10 +32,7 @@ impl UnitKind {
     /// Territorial units see everything in their region subtree; the others see only
     /// what was dispatched to them.
     pub fn is_territorial(self) -> bool {
-        matches!(
-            self,
-            UnitKind::ServiceCentre | UnitKind::TownshipCommittee | UnitKind::VillageOrganisation
-        )
+        matches!(self, UnitKind::ServiceCentre | UnitKind::TownshipCommittee | UnitKind::VillageOrganisation)
     }
 }
 
@@ -113,10 +110,7 @@ impl Staff {
     /// The rows this user may read, as data for the storage layer.
     pub fn scope(&self) -> Scope {
         if self.unit.kind.is_territorial() {
-            Scope::RegionSubtreeOrHandledBy {
-                region_prefix: self.unit.region_code.clone(),
-                unit_id: self.unit.id,
-            }
+            Scope::RegionSubtreeOrHandledBy { region_prefix: self.unit.region_code.clone(), unit_id: self.unit.id }
         } else {
             Scope::HandledBy { unit_id: self.unit.id }
         }
@@ -163,12 +157,7 @@ mod tests {
     use super::*;
 
     fn staff(kind: UnitKind, region: &str, roles: &[Role]) -> Staff {
-        Staff {
-            user_id: 1,
-            username: "someone".into(),
-            unit: UnitRef { id: 7, kind, region_code: region.into() },
-            roles: roles.to_vec(),
-        }
+        Staff { user_id: 1, username: "someone".into(), unit: UnitRef { id: 7, kind, region_code: region.into() }, roles: roles.to_vec() }
     }
 
     #[test]

@@ -178,13 +178,7 @@ pub struct AppealNumber(String);
 impl AppealNumber {
     /// Formats the number from the local (Asia/Shanghai) date and the day's sequence.
     pub fn new(local_date: jiff::civil::Date, sequence: i64) -> AppealNumber {
-        AppealNumber(format!(
-            "MQ-{:04}{:02}{:02}-{:06}",
-            local_date.year(),
-            local_date.month(),
-            local_date.day(),
-            sequence
-        ))
+        AppealNumber(format!("MQ-{:04}{:02}{:02}-{:06}", local_date.year(), local_date.month(), local_date.day(), sequence))
     }
 
     /// Parses a number typed by a person: case and surrounding spaces are forgiven.

@@ -49,9 +49,7 @@ pub const MAX_SEARCH_DAYS: u32 = 3660;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     /// A business-hours string or period list could not be used.
-    #[error(
-        "invalid business hours \"{input}\": {reason}; expected comma-separated periods such as \"09:00-12:00,13:30-17:30\""
-    )]
+    #[error("invalid business hours \"{input}\": {reason}; expected comma-separated periods such as \"09:00-12:00,13:30-17:30\"")]
     InvalidBusinessHours {
         /// The text that was given (or a rendering of the periods).
         input: String,
@@ -75,18 +73,14 @@ pub enum CalendarError {
     },
 
     /// A date was listed both as a day off and as a make-up working day.
-    #[error(
-        "date {date} is listed both as a holiday and as a make-up working day; remove it from one of the two lists"
-    )]
+    #[error("date {date} is listed both as a holiday and as a make-up working day; remove it from one of the two lists")]
     ConflictingDay {
         /// The date listed twice.
         date: Date,
     },
 
     /// The text given as iCalendar is not an iCalendar file at all.
-    #[error(
-        "the text is not an iCalendar file: its first line must be BEGIN:VCALENDAR (was the JSON holiday table uploaded by mistake?)"
-    )]
+    #[error("the text is not an iCalendar file: its first line must be BEGIN:VCALENDAR (was the JSON holiday table uploaded by mistake?)")]
     NotICalendar,
 
     /// A problem at a particular line of an iCalendar file.
@@ -118,19 +112,13 @@ impl BusinessHours {
         let mut periods = periods;
         periods.sort();
         let input = render_periods(&periods);
-        let invalid = |reason: String| CalendarError::InvalidBusinessHours {
-            input: input.clone(),
-            reason,
-        };
+        let invalid = |reason: String| CalendarError::InvalidBusinessHours { input: input.clone(), reason };
         if periods.is_empty() {
             return Err(invalid("at least one period is needed".to_string()));
         }
         for &(start, end) in &periods {
             if end <= start {
-                return Err(invalid(format!(
-                    "period {} must end after it starts",
-                    render_period(start, end)
-                )));
+                return Err(invalid(format!("period {} must end after it starts", render_period(start, end))));
             }
         }
         for pair in periods.windows(2) {
@@ -153,10 +141,7 @@ impl BusinessHours {
     /// the separators are allowed. A period cannot end at `24:00`; use
     /// `23:59:59` for the end of the day.
     pub fn parse(text: &str) -> Result<Self, CalendarError> {
-        let invalid = |reason: String| CalendarError::InvalidBusinessHours {
-            input: text.to_string(),
-            reason,
-        };
+        let invalid = |reason: String| CalendarError::InvalidBusinessHours { input: text.to_string(), reason };
         if text.trim().is_empty() {
             return Err(invalid("the text is empty".to_string()));
         }
@@ -164,9 +149,7 @@ impl BusinessHours {
         for piece in text.split(',') {
             let piece = piece.trim();
             let Some((start_text, end_text)) = piece.split_once('-') else {
-                return Err(invalid(format!(
-                    "period \"{piece}\" has no '-' between its start and end"
-                )));
+                return Err(invalid(format!("period \"{piece}\" has no '-' between its start and end")));
             };
             let start = parse_clock_time(start_text.trim()).map_err(&invalid)?;
             let end = parse_clock_time(end_text.trim()).map_err(&invalid)?;
@@ -229,8 +212,7 @@ fn parse_clock_time(text: &str) -> Result<Time, String> {
     }
     let mut numbers = [0i8; 3];
     for (index, part) in parts.iter().enumerate() {
-        let digits_ok =
-            !part.is_empty() && part.len() <= 2 && part.bytes().all(|b| b.is_ascii_digit());
+        let digits_ok = !part.is_empty() && part.len() <= 2 && part.bytes().all(|b| b.is_ascii_digit());
         let minutes_or_seconds_ok = index == 0 || part.len() == 2;
         if !digits_ok || !minutes_or_seconds_ok {
             return Err(format!("time \"{text}\" is not in HH:MM form"));
@@ -240,21 +222,15 @@ fn parse_clock_time(text: &str) -> Result<Time, String> {
             Err(_) => return Err(format!("time \"{text}\" is not in HH:MM form")),
         }
     }
-    Time::new(numbers[0], numbers[1], numbers[2], 0).map_err(|_| {
-        format!("time \"{text}\" is out of range (hours 0-23, minutes and seconds 0-59)")
-    })
+    Time::new(numbers[0], numbers[1], numbers[2], 0)
+        .map_err(|_| format!("time \"{text}\" is out of range (hours 0-23, minutes and seconds 0-59)"))
 }
 
 fn render_time(time: Time) -> String {
     if time.second() == 0 && time.subsec_nanosecond() == 0 {
         format!("{:02}:{:02}", time.hour(), time.minute())
     } else {
-        format!(
-            "{:02}:{:02}:{:02}",
-            time.hour(),
-            time.minute(),
-            time.second()
-        )
+        format!("{:02}:{:02}:{:02}", time.hour(), time.minute(), time.second())
     }
 }
 
@@ -263,10 +239,7 @@ fn render_period(start: Time, end: Time) -> String {
 }
 
 fn render_periods(periods: &[(Time, Time)]) -> String {
-    let rendered: Vec<String> = periods
-        .iter()
-        .map(|&(start, end)| render_period(start, end))
-        .collect();
+    let rendered: Vec<String> = periods.iter().map(|&(start, end)| render_period(start, end)).collect();
     rendered.join(",")
 }
 
@@ -330,12 +303,7 @@ impl WorkingCalendar {
         if let Some(date) = holidays.intersection(&makeup_workdays).next() {
             return Err(CalendarError::ConflictingDay { date: *date });
         }
-        Ok(WorkingCalendar {
-            holidays,
-            makeup_workdays,
-            hours,
-            tz,
-        })
+        Ok(WorkingCalendar { holidays, makeup_workdays, hours, tz })
     }
 
     /// The built-in calendar: the embedded 2024–2026 State Council holiday
@@ -354,14 +322,12 @@ impl WorkingCalendar {
     /// calendar uses Asia/Shanghai. The year keys only group the dates and are
     /// not checked against them.
     pub fn from_holiday_json(text: &str) -> Result<Self, CalendarError> {
-        let table: HolidayTable = serde_json::from_str(text)
-            .map_err(|error| CalendarError::HolidayJson(error.to_string()))?;
+        let table: HolidayTable = serde_json::from_str(text).map_err(|error| CalendarError::HolidayJson(error.to_string()))?;
         let tz = match table.timezone.as_deref() {
             None => china_time_zone(),
-            Some(name) => TimeZone::get(name).map_err(|error| CalendarError::UnknownTimeZone {
-                name: name.to_string(),
-                reason: error.to_string(),
-            })?,
+            Some(name) => {
+                TimeZone::get(name).map_err(|error| CalendarError::UnknownTimeZone { name: name.to_string(), reason: error.to_string() })?
+            }
         };
         let mut holidays = BTreeSet::new();
         let mut makeup_workdays = BTreeSet::new();
@@ -652,9 +618,7 @@ pub fn parse_ics(text: &str) -> Result<Vec<CalendarDay>, CalendarError> {
                 if value_upper == "VEVENT" {
                     return Err(CalendarError::Ics {
                         line: line.number,
-                        message:
-                            "BEGIN:VEVENT inside another VEVENT; an END:VEVENT is missing before it"
-                                .to_string(),
+                        message: "BEGIN:VEVENT inside another VEVENT; an END:VEVENT is missing before it".to_string(),
                     });
                 }
                 nested_depth += 1;
@@ -669,10 +633,7 @@ pub fn parse_ics(text: &str) -> Result<Vec<CalendarDay>, CalendarError> {
                 nested_depth = nested_depth.saturating_sub(1);
             }
             ("END", None) if value_upper == "VEVENT" => {
-                return Err(CalendarError::Ics {
-                    line: line.number,
-                    message: "END:VEVENT without a matching BEGIN:VEVENT".to_string(),
-                });
+                return Err(CalendarError::Ics { line: line.number, message: "END:VEVENT without a matching BEGIN:VEVENT".to_string() });
             }
             (_, Some(pending)) if nested_depth == 0 => {
                 pending.record(&property, line.number);
@@ -714,10 +675,7 @@ fn unfold_ics_lines(text: &str) -> Result<Vec<IcsLine>, CalendarError> {
                 }
             }
         } else {
-            lines.push(IcsLine {
-                number,
-                text: raw.to_string(),
-            });
+            lines.push(IcsLine { number, text: raw.to_string() });
         }
     }
     Ok(lines)
@@ -753,14 +711,8 @@ fn split_property(line: &str) -> Option<IcsProperty> {
     if name.is_empty() {
         return None;
     }
-    let params = parts
-        .map(|param| param.trim().to_ascii_uppercase())
-        .collect();
-    Some(IcsProperty {
-        name,
-        params,
-        value: value.to_string(),
-    })
+    let params = parts.map(|param| param.trim().to_ascii_uppercase()).collect();
+    Some(IcsProperty { name, params, value: value.to_string() })
 }
 
 /// A DTSTART or DTEND value with the line it came from.
@@ -784,21 +736,12 @@ const MAX_EVENT_DAYS: i64 = 366;
 
 impl PendingEvent {
     fn new(begin_line: usize) -> Self {
-        PendingEvent {
-            begin_line,
-            summary: None,
-            start: None,
-            end: None,
-        }
+        PendingEvent { begin_line, summary: None, start: None, end: None }
     }
 
     fn record(&mut self, property: &IcsProperty, line: usize) {
         let value_is_date = property.params.iter().any(|param| param == "VALUE=DATE");
-        let date_value = || IcsDateValue {
-            line,
-            raw: property.value.trim().to_string(),
-            value_is_date,
-        };
+        let date_value = || IcsDateValue { line, raw: property.value.trim().to_string(), value_is_date };
         match property.name.as_str() {
             "SUMMARY" => self.summary = Some(unescape_ics_text(&property.value)),
             "DTSTART" => self.start = Some(date_value()),
@@ -810,12 +753,7 @@ impl PendingEvent {
     /// The kind and holiday name from the SUMMARY mark, if it has one.
     fn classify(&self) -> Option<(DayKind, String)> {
         let summary = self.summary.as_deref()?.trim();
-        let marks = [
-            ("(休)", DayKind::Off),
-            ("（休）", DayKind::Off),
-            ("(班)", DayKind::Working),
-            ("（班）", DayKind::Working),
-        ];
+        let marks = [("(休)", DayKind::Off), ("（休）", DayKind::Off), ("(班)", DayKind::Working), ("（班）", DayKind::Working)];
         for (mark, kind) in marks {
             if let Some(name) = summary.strip_suffix(mark) {
                 return Some((kind, name.trim().to_string()));
@@ -829,10 +767,7 @@ impl PendingEvent {
         let Some(start_value) = &self.start else {
             return Err(CalendarError::Ics {
                 line: self.begin_line,
-                message: format!(
-                    "event \"{}\" has no DTSTART",
-                    self.summary.as_deref().unwrap_or("")
-                ),
+                message: format!("event \"{}\" has no DTSTART", self.summary.as_deref().unwrap_or("")),
             });
         };
         let (start_date, _) = parse_ics_date(start_value)?;
@@ -843,48 +778,29 @@ impl PendingEvent {
             if end_date < start_date {
                 return Err(CalendarError::Ics {
                     line: end_value.line,
-                    message: format!(
-                        "DTEND {} is before DTSTART {} (line {})",
-                        end_value.raw, start_value.raw, start_value.line
-                    ),
+                    message: format!("DTEND {} is before DTSTART {} (line {})", end_value.raw, start_value.raw, start_value.line),
                 });
             }
             // DTEND is exclusive: an end at midnight does not cover its date,
             // an end later in the day does.
-            let inclusive_end = if end_has_time_after_midnight {
-                Ok(end_date)
-            } else {
-                end_date.yesterday()
-            };
+            let inclusive_end = if end_has_time_after_midnight { Ok(end_date) } else { end_date.yesterday() };
             if let Ok(inclusive_end) = inclusive_end
                 && inclusive_end > last_date
             {
                 last_date = inclusive_end;
             }
-            let span_days = i64::from(
-                last_date
-                    .since(start_date)
-                    .map(|span| span.get_days())
-                    .unwrap_or(0),
-            ) + 1;
+            let span_days = i64::from(last_date.since(start_date).map(|span| span.get_days()).unwrap_or(0)) + 1;
             if span_days > MAX_EVENT_DAYS {
                 return Err(CalendarError::Ics {
                     line: end_value.line,
-                    message: format!(
-                        "event \"{name}\" spans {span_days} days, more than {MAX_EVENT_DAYS}; check DTEND {}",
-                        end_value.raw
-                    ),
+                    message: format!("event \"{name}\" spans {span_days} days, more than {MAX_EVENT_DAYS}; check DTEND {}", end_value.raw),
                 });
             }
         }
         let mut days = Vec::new();
         let mut date = start_date;
         loop {
-            days.push(CalendarDay {
-                date,
-                kind,
-                name: name.clone(),
-            });
+            days.push(CalendarDay { date, kind, name: name.clone() });
             if date >= last_date {
                 break;
             }
@@ -904,10 +820,7 @@ impl PendingEvent {
 fn parse_ics_date(value: &IcsDateValue) -> Result<(Date, bool), CalendarError> {
     let error = || CalendarError::Ics {
         line: value.line,
-        message: format!(
-            "\"{}\" is not a date; expected YYYYMMDD or YYYYMMDDTHHMMSS",
-            shorten(&value.raw)
-        ),
+        message: format!("\"{}\" is not a date; expected YYYYMMDD or YYYYMMDDTHHMMSS", shorten(&value.raw)),
     };
     let raw = value.raw.as_str();
     let (date_part, time_part) = match raw.split_once(['T', 't']) {
@@ -928,9 +841,7 @@ fn parse_ics_date(value: &IcsDateValue) -> Result<(Date, bool), CalendarError> {
     let time = parse_digits_time(time_digits).ok_or_else(error)?;
     let mut local = DateTime::from_parts(date, time);
     if is_utc {
-        local = local
-            .checked_add(SignedDuration::from_hours(8))
-            .map_err(|_| error())?;
+        local = local.checked_add(SignedDuration::from_hours(8)).map_err(|_| error())?;
     }
     Ok((local.date(), local.time() != Time::midnight()))
 }
@@ -1011,10 +922,7 @@ mod tests {
 
     #[test]
     fn embedded_path_constant_matches_the_macro() {
-        assert_eq!(
-            HOLIDAY_JSON_PATH,
-            "../../data/calendar/cn-holidays-2024-2026.json"
-        );
+        assert_eq!(HOLIDAY_JSON_PATH, "../../data/calendar/cn-holidays-2024-2026.json");
         assert!(EMBEDDED_HOLIDAY_JSON.contains("\"years\""));
     }
 
@@ -1030,27 +938,12 @@ mod tests {
     #[test]
     fn business_hours_parse_accepts_valid_text() {
         let cases: &[(&str, &[(Time, Time)])] = &[
-            (
-                "09:00-12:00,13:30-17:30",
-                &[(t(9, 0), t(12, 0)), (t(13, 30), t(17, 30))],
-            ),
-            (
-                " 9:00 - 12:00 , 13:30-17:30 ",
-                &[(t(9, 0), t(12, 0)), (t(13, 30), t(17, 30))],
-            ),
-            (
-                "13:30-17:30,09:00-12:00",
-                &[(t(9, 0), t(12, 0)), (t(13, 30), t(17, 30))],
-            ),
+            ("09:00-12:00,13:30-17:30", &[(t(9, 0), t(12, 0)), (t(13, 30), t(17, 30))]),
+            (" 9:00 - 12:00 , 13:30-17:30 ", &[(t(9, 0), t(12, 0)), (t(13, 30), t(17, 30))]),
+            ("13:30-17:30,09:00-12:00", &[(t(9, 0), t(12, 0)), (t(13, 30), t(17, 30))]),
             ("08:30-17:00", &[(t(8, 30), t(17, 0))]),
-            (
-                "09:00-12:00,12:00-13:00",
-                &[(t(9, 0), t(12, 0)), (t(12, 0), t(13, 0))],
-            ),
-            (
-                "00:00-23:59:59",
-                &[(t(0, 0), Time::constant(23, 59, 59, 0))],
-            ),
+            ("09:00-12:00,12:00-13:00", &[(t(9, 0), t(12, 0)), (t(12, 0), t(13, 0))]),
+            ("00:00-23:59:59", &[(t(0, 0), Time::constant(23, 59, 59, 0))]),
         ];
         for (text, expected) in cases {
             let hours = BusinessHours::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -1079,10 +972,7 @@ mod tests {
             let error = BusinessHours::parse(text).expect_err(text);
             let message = error.to_string();
             assert!(message.contains(needle), "{text}: {message}");
-            assert!(
-                message.contains("09:00-12:00,13:30-17:30"),
-                "{text}: {message}"
-            );
+            assert!(message.contains("09:00-12:00,13:30-17:30"), "{text}: {message}");
         }
     }
 
@@ -1119,11 +1009,7 @@ mod tests {
             ("2026-01-04", true, "Sunday make-up day for New Year"),
             ("2025-10-08", false, "National Day 2025, last day"),
             ("2024-02-18", true, "Sunday make-up day 2024"),
-            (
-                "2027-01-01",
-                true,
-                "outside the table: a Friday counts as working",
-            ),
+            ("2027-01-01", true, "outside the table: a Friday counts as working"),
         ];
         for (text, expected, why) in cases {
             assert_eq!(cal.is_working_day(d(text)), *expected, "{text}: {why}");
@@ -1138,32 +1024,20 @@ mod tests {
         assert!(!cal.is_working_day(d("2030-01-01")));
         assert!(cal.is_working_day(d("2030-01-05")));
 
-        let only_holidays =
-            r#"{"timezone": "Asia/Urumqi", "years": {"2030": {"holidays": ["2030-01-02"]}}}"#;
+        let only_holidays = r#"{"timezone": "Asia/Urumqi", "years": {"2030": {"holidays": ["2030-01-02"]}}}"#;
         let cal = WorkingCalendar::from_holiday_json(only_holidays).unwrap();
         assert_eq!(cal.time_zone().iana_name(), Some("Asia/Urumqi"));
         assert!(cal.makeup_workdays().is_empty());
 
         let failures: &[(&str, &str)] = &[
             ("not json", "holiday JSON is malformed"),
-            (
-                r#"{"years": {"2030": {"holidays": ["2030-02-30"]}}}"#,
-                "holiday JSON is malformed",
-            ),
+            (r#"{"years": {"2030": {"holidays": ["2030-02-30"]}}}"#, "holiday JSON is malformed"),
             (r#"{"holidays": []}"#, "years"),
-            (
-                r#"{"timezone": "Mars/Olympus", "years": {}}"#,
-                "unknown time zone \"Mars/Olympus\"",
-            ),
-            (
-                r#"{"years": {"2030": {"holidays": ["2030-01-05"], "adjusted_workdays": ["2030-01-05"]}}}"#,
-                "2030-01-05 is listed both",
-            ),
+            (r#"{"timezone": "Mars/Olympus", "years": {}}"#, "unknown time zone \"Mars/Olympus\""),
+            (r#"{"years": {"2030": {"holidays": ["2030-01-05"], "adjusted_workdays": ["2030-01-05"]}}}"#, "2030-01-05 is listed both"),
         ];
         for (text, needle) in failures {
-            let message = WorkingCalendar::from_holiday_json(text)
-                .expect_err(text)
-                .to_string();
+            let message = WorkingCalendar::from_holiday_json(text).expect_err(text).to_string();
             assert!(message.contains(needle), "{text}: {message}");
         }
     }
@@ -1172,44 +1046,15 @@ mod tests {
     fn merge_days_overrides_the_table() {
         let mut cal = china();
         cal.merge_days(&[
-            CalendarDay {
-                date: d("2026-03-10"),
-                kind: DayKind::Off,
-                name: "县庆".into(),
-            },
-            CalendarDay {
-                date: d("2026-03-15"),
-                kind: DayKind::Working,
-                name: "补班".into(),
-            },
-            CalendarDay {
-                date: d("2026-02-14"),
-                kind: DayKind::Off,
-                name: "改休".into(),
-            },
-            CalendarDay {
-                date: d("2026-10-05"),
-                kind: DayKind::Working,
-                name: "改班".into(),
-            },
-            CalendarDay {
-                date: d("2026-03-11"),
-                kind: DayKind::Off,
-                name: "first".into(),
-            },
-            CalendarDay {
-                date: d("2026-03-11"),
-                kind: DayKind::Working,
-                name: "later wins".into(),
-            },
+            CalendarDay { date: d("2026-03-10"), kind: DayKind::Off, name: "县庆".into() },
+            CalendarDay { date: d("2026-03-15"), kind: DayKind::Working, name: "补班".into() },
+            CalendarDay { date: d("2026-02-14"), kind: DayKind::Off, name: "改休".into() },
+            CalendarDay { date: d("2026-10-05"), kind: DayKind::Working, name: "改班".into() },
+            CalendarDay { date: d("2026-03-11"), kind: DayKind::Off, name: "first".into() },
+            CalendarDay { date: d("2026-03-11"), kind: DayKind::Working, name: "later wins".into() },
         ]);
-        let cases: &[(&str, bool)] = &[
-            ("2026-03-10", false),
-            ("2026-03-15", true),
-            ("2026-02-14", false),
-            ("2026-10-05", true),
-            ("2026-03-11", true),
-        ];
+        let cases: &[(&str, bool)] =
+            &[("2026-03-10", false), ("2026-03-15", true), ("2026-02-14", false), ("2026-10-05", true), ("2026-03-11", true)];
         for (text, expected) in cases {
             assert_eq!(cal.is_working_day(d(text)), *expected, "{text}");
         }
@@ -1220,15 +1065,8 @@ mod tests {
     #[test]
     fn new_rejects_a_date_in_both_sets() {
         let both: BTreeSet<Date> = [date(2030, 1, 5)].into_iter().collect();
-        let error =
-            WorkingCalendar::new(both.clone(), both, BusinessHours::default(), TimeZone::UTC)
-                .unwrap_err();
-        assert_eq!(
-            error,
-            CalendarError::ConflictingDay {
-                date: date(2030, 1, 5)
-            }
-        );
+        let error = WorkingCalendar::new(both.clone(), both, BusinessHours::default(), TimeZone::UTC).unwrap_err();
+        assert_eq!(error, CalendarError::ConflictingDay { date: date(2030, 1, 5) });
     }
 
     #[test]
@@ -1254,11 +1092,7 @@ mod tests {
             ("2026-03-05T23:30:00Z", 1, "2026-03-09T07:30:00+08:00"),
         ];
         for (from, n, expected) in cases {
-            assert_eq!(
-                cal.add_working_days(ts(from), *n),
-                ts(expected),
-                "{from} + {n} working days"
-            );
+            assert_eq!(cal.add_working_days(ts(from), *n), ts(expected), "{from} + {n} working days");
         }
     }
 
@@ -1266,133 +1100,29 @@ mod tests {
     fn add_working_hours_table() {
         let cal = china();
         let cases: &[(&str, SignedDuration, &str, &str)] = &[
-            (
-                "2026-03-03T11:59:00+08:00",
-                hm(0, 2),
-                "2026-03-03T13:31:00+08:00",
-                "11:59 + 2 min skips lunch",
-            ),
-            (
-                "2026-03-03T11:00:00+08:00",
-                hm(1, 0),
-                "2026-03-03T12:00:00+08:00",
-                "ends exactly at 12:00",
-            ),
-            (
-                "2026-03-03T12:00:00+08:00",
-                hm(0, 30),
-                "2026-03-03T14:00:00+08:00",
-                "from 12:00 exactly",
-            ),
-            (
-                "2026-03-03T12:30:00+08:00",
-                hm(1, 0),
-                "2026-03-03T14:30:00+08:00",
-                "from lunch break",
-            ),
-            (
-                "2026-03-03T13:30:00+08:00",
-                hm(4, 0),
-                "2026-03-03T17:30:00+08:00",
-                "ends exactly at 17:30",
-            ),
-            (
-                "2026-03-03T17:30:00+08:00",
-                hm(1, 0),
-                "2026-03-04T10:00:00+08:00",
-                "from 17:30 exactly",
-            ),
-            (
-                "2026-03-03T17:00:00+08:00",
-                hm(0, 30),
-                "2026-03-03T17:30:00+08:00",
-                "last half hour",
-            ),
-            (
-                "2026-03-03T08:00:00+08:00",
-                hm(1, 0),
-                "2026-03-03T10:00:00+08:00",
-                "before opening",
-            ),
-            (
-                "2026-03-03T20:00:00+08:00",
-                hm(1, 0),
-                "2026-03-04T10:00:00+08:00",
-                "evening",
-            ),
-            (
-                "2026-03-03T09:00:00+08:00",
-                hm(7, 0),
-                "2026-03-03T17:30:00+08:00",
-                "one full day",
-            ),
-            (
-                "2026-03-03T17:30:00+08:00",
-                hm(7, 0),
-                "2026-03-04T17:30:00+08:00",
-                "one full day from close",
-            ),
-            (
-                "2026-03-06T16:00:00+08:00",
-                hm(2, 0),
-                "2026-03-09T09:30:00+08:00",
-                "over a weekend",
-            ),
-            (
-                "2026-03-07T10:00:00+08:00",
-                hm(1, 0),
-                "2026-03-09T10:00:00+08:00",
-                "from a Saturday",
-            ),
-            (
-                "2026-02-13T16:00:00+08:00",
-                hm(2, 0),
-                "2026-02-14T09:30:00+08:00",
-                "into a make-up Saturday",
-            ),
-            (
-                "2026-02-14T17:00:00+08:00",
-                hm(1, 0),
-                "2026-02-24T09:30:00+08:00",
-                "over Spring Festival",
-            ),
-            (
-                "2026-02-18T10:00:00+08:00",
-                hm(0, 1),
-                "2026-02-24T09:01:00+08:00",
-                "from inside Spring Festival",
-            ),
-            (
-                "2026-09-30T17:00:00+08:00",
-                hm(2, 0),
-                "2026-10-08T10:30:00+08:00",
-                "over National Day",
-            ),
-            (
-                "2026-10-03T10:00:00+08:00",
-                hm(14, 0),
-                "2026-10-09T17:30:00+08:00",
-                "from inside National Day",
-            ),
-            (
-                "2026-03-07T03:00:00+08:00",
-                hm(0, 0),
-                "2026-03-07T03:00:00+08:00",
-                "zero is unchanged",
-            ),
-            (
-                "2026-03-07T03:00:00+08:00",
-                hm(-1, 0),
-                "2026-03-07T03:00:00+08:00",
-                "negative is unchanged",
-            ),
+            ("2026-03-03T11:59:00+08:00", hm(0, 2), "2026-03-03T13:31:00+08:00", "11:59 + 2 min skips lunch"),
+            ("2026-03-03T11:00:00+08:00", hm(1, 0), "2026-03-03T12:00:00+08:00", "ends exactly at 12:00"),
+            ("2026-03-03T12:00:00+08:00", hm(0, 30), "2026-03-03T14:00:00+08:00", "from 12:00 exactly"),
+            ("2026-03-03T12:30:00+08:00", hm(1, 0), "2026-03-03T14:30:00+08:00", "from lunch break"),
+            ("2026-03-03T13:30:00+08:00", hm(4, 0), "2026-03-03T17:30:00+08:00", "ends exactly at 17:30"),
+            ("2026-03-03T17:30:00+08:00", hm(1, 0), "2026-03-04T10:00:00+08:00", "from 17:30 exactly"),
+            ("2026-03-03T17:00:00+08:00", hm(0, 30), "2026-03-03T17:30:00+08:00", "last half hour"),
+            ("2026-03-03T08:00:00+08:00", hm(1, 0), "2026-03-03T10:00:00+08:00", "before opening"),
+            ("2026-03-03T20:00:00+08:00", hm(1, 0), "2026-03-04T10:00:00+08:00", "evening"),
+            ("2026-03-03T09:00:00+08:00", hm(7, 0), "2026-03-03T17:30:00+08:00", "one full day"),
+            ("2026-03-03T17:30:00+08:00", hm(7, 0), "2026-03-04T17:30:00+08:00", "one full day from close"),
+            ("2026-03-06T16:00:00+08:00", hm(2, 0), "2026-03-09T09:30:00+08:00", "over a weekend"),
+            ("2026-03-07T10:00:00+08:00", hm(1, 0), "2026-03-09T10:00:00+08:00", "from a Saturday"),
+            ("2026-02-13T16:00:00+08:00", hm(2, 0), "2026-02-14T09:30:00+08:00", "into a make-up Saturday"),
+            ("2026-02-14T17:00:00+08:00", hm(1, 0), "2026-02-24T09:30:00+08:00", "over Spring Festival"),
+            ("2026-02-18T10:00:00+08:00", hm(0, 1), "2026-02-24T09:01:00+08:00", "from inside Spring Festival"),
+            ("2026-09-30T17:00:00+08:00", hm(2, 0), "2026-10-08T10:30:00+08:00", "over National Day"),
+            ("2026-10-03T10:00:00+08:00", hm(14, 0), "2026-10-09T17:30:00+08:00", "from inside National Day"),
+            ("2026-03-07T03:00:00+08:00", hm(0, 0), "2026-03-07T03:00:00+08:00", "zero is unchanged"),
+            ("2026-03-07T03:00:00+08:00", hm(-1, 0), "2026-03-07T03:00:00+08:00", "negative is unchanged"),
         ];
         for (from, duration, expected, why) in cases {
-            assert_eq!(
-                cal.add_working_hours(ts(from), *duration),
-                ts(expected),
-                "{from} + {duration}: {why}"
-            );
+            assert_eq!(cal.add_working_hours(ts(from), *duration), ts(expected), "{from} + {duration}: {why}");
         }
     }
 
@@ -1400,90 +1130,27 @@ mod tests {
     fn working_time_between_table() {
         let cal = china();
         let cases: &[(&str, &str, SignedDuration, &str)] = &[
-            (
-                "2026-03-02T09:00:00+08:00",
-                "2026-03-02T17:30:00+08:00",
-                hm(7, 0),
-                "one full day",
-            ),
-            (
-                "2026-03-02T00:00:00+08:00",
-                "2026-03-03T00:00:00+08:00",
-                hm(7, 0),
-                "midnight to midnight",
-            ),
-            (
-                "2026-03-06T17:00:00+08:00",
-                "2026-03-09T09:30:00+08:00",
-                hm(1, 0),
-                "over a weekend",
-            ),
-            (
-                "2026-03-02T12:10:00+08:00",
-                "2026-03-02T13:20:00+08:00",
-                hm(0, 0),
-                "inside lunch",
-            ),
-            (
-                "2026-03-02T11:59:00+08:00",
-                "2026-03-02T13:31:00+08:00",
-                hm(0, 2),
-                "across lunch",
-            ),
-            (
-                "2026-03-02T17:30:00+08:00",
-                "2026-03-02T09:00:00+08:00",
-                hm(0, 0),
-                "reversed",
-            ),
-            (
-                "2026-03-02T10:00:00+08:00",
-                "2026-03-02T10:00:00+08:00",
-                hm(0, 0),
-                "empty",
-            ),
-            (
-                "2026-09-30T00:00:00+08:00",
-                "2026-10-08T00:00:00+08:00",
-                hm(7, 0),
-                "National Day week",
-            ),
-            (
-                "2026-02-13T00:00:00+08:00",
-                "2026-02-25T00:00:00+08:00",
-                hm(21, 0),
-                "Spring Festival",
-            ),
-            (
-                "2026-10-01T00:00:00+08:00",
-                "2026-10-07T23:59:59+08:00",
-                hm(0, 0),
-                "inside National Day",
-            ),
+            ("2026-03-02T09:00:00+08:00", "2026-03-02T17:30:00+08:00", hm(7, 0), "one full day"),
+            ("2026-03-02T00:00:00+08:00", "2026-03-03T00:00:00+08:00", hm(7, 0), "midnight to midnight"),
+            ("2026-03-06T17:00:00+08:00", "2026-03-09T09:30:00+08:00", hm(1, 0), "over a weekend"),
+            ("2026-03-02T12:10:00+08:00", "2026-03-02T13:20:00+08:00", hm(0, 0), "inside lunch"),
+            ("2026-03-02T11:59:00+08:00", "2026-03-02T13:31:00+08:00", hm(0, 2), "across lunch"),
+            ("2026-03-02T17:30:00+08:00", "2026-03-02T09:00:00+08:00", hm(0, 0), "reversed"),
+            ("2026-03-02T10:00:00+08:00", "2026-03-02T10:00:00+08:00", hm(0, 0), "empty"),
+            ("2026-09-30T00:00:00+08:00", "2026-10-08T00:00:00+08:00", hm(7, 0), "National Day week"),
+            ("2026-02-13T00:00:00+08:00", "2026-02-25T00:00:00+08:00", hm(21, 0), "Spring Festival"),
+            ("2026-10-01T00:00:00+08:00", "2026-10-07T23:59:59+08:00", hm(0, 0), "inside National Day"),
         ];
         for (a, b, expected, why) in cases {
-            assert_eq!(
-                cal.working_time_between(ts(a), ts(b)),
-                *expected,
-                "{a} .. {b}: {why}"
-            );
+            assert_eq!(cal.working_time_between(ts(a), ts(b)), *expected, "{a} .. {b}: {why}");
         }
     }
 
     #[test]
     fn custom_hours_are_used() {
         let cal = china().with_hours(BusinessHours::parse("08:30-17:00").unwrap());
-        assert_eq!(
-            cal.add_working_hours(ts("2026-03-02T16:30:00+08:00"), hm(1, 0)),
-            ts("2026-03-03T09:00:00+08:00")
-        );
-        assert_eq!(
-            cal.working_time_between(
-                ts("2026-03-02T00:00:00+08:00"),
-                ts("2026-03-03T00:00:00+08:00")
-            ),
-            hm(8, 30)
-        );
+        assert_eq!(cal.add_working_hours(ts("2026-03-02T16:30:00+08:00"), hm(1, 0)), ts("2026-03-03T09:00:00+08:00"));
+        assert_eq!(cal.working_time_between(ts("2026-03-02T00:00:00+08:00"), ts("2026-03-03T00:00:00+08:00")), hm(8, 30));
     }
 
     #[test]
@@ -1494,26 +1161,14 @@ mod tests {
             every_day.insert(day);
             day = day.tomorrow().unwrap();
         }
-        let cal = WorkingCalendar::new(
-            every_day,
-            BTreeSet::new(),
-            BusinessHours::default(),
-            TimeZone::UTC,
-        )
-        .unwrap();
+        let cal = WorkingCalendar::new(every_day, BTreeSet::new(), BusinessHours::default(), TimeZone::UTC).unwrap();
         let from = ts("2026-01-01T10:00:00Z");
         let after_days = cal.add_working_days(from, 1);
         assert!(after_days > from);
         assert_eq!(after_days, ts("2026-01-02T10:00:00Z"));
         assert_eq!(cal.add_working_days(from, 3), ts("2026-01-04T10:00:00Z"));
-        assert_eq!(
-            cal.add_working_hours(from, hm(1, 0)),
-            ts("2026-01-01T11:00:00Z")
-        );
-        assert_eq!(
-            cal.working_time_between(from, ts("2030-01-01T00:00:00Z")),
-            SignedDuration::ZERO
-        );
+        assert_eq!(cal.add_working_hours(from, hm(1, 0)), ts("2026-01-01T11:00:00Z"));
+        assert_eq!(cal.working_time_between(from, ts("2030-01-01T00:00:00Z")), SignedDuration::ZERO);
     }
 
     #[test]
@@ -1522,10 +1177,7 @@ mod tests {
         // Start near the end of jiff's range so the walk to it stays short.
         let from = ts("9990-03-02T10:00:00+08:00");
         assert_eq!(cal.add_working_days(from, u32::MAX), Timestamp::MAX);
-        assert_eq!(
-            cal.add_working_hours(from, SignedDuration::from_hours(100_000_000)),
-            Timestamp::MAX
-        );
+        assert_eq!(cal.add_working_hours(from, SignedDuration::from_hours(100_000_000)), Timestamp::MAX);
     }
 
     #[test]
@@ -1541,16 +1193,8 @@ mod tests {
     #[test]
     fn parse_ics_real_file_agrees_with_the_json() {
         let days = parse_ics(ICS_FIXTURE).unwrap();
-        let off: BTreeSet<Date> = days
-            .iter()
-            .filter(|day| day.kind == DayKind::Off)
-            .map(|day| day.date)
-            .collect();
-        let working: BTreeSet<Date> = days
-            .iter()
-            .filter(|day| day.kind == DayKind::Working)
-            .map(|day| day.date)
-            .collect();
+        let off: BTreeSet<Date> = days.iter().filter(|day| day.kind == DayKind::Off).map(|day| day.date).collect();
+        let working: BTreeSet<Date> = days.iter().filter(|day| day.kind == DayKind::Working).map(|day| day.date).collect();
         let cal = china();
         assert_eq!(&off, cal.holidays());
         assert_eq!(&working, cal.makeup_workdays());
@@ -1560,28 +1204,18 @@ mod tests {
         let makeup = days.iter().find(|day| day.date == d("2026-02-14")).unwrap();
         assert_eq!(makeup.kind, DayKind::Working);
 
-        let mut merged = WorkingCalendar::new(
-            BTreeSet::new(),
-            BTreeSet::new(),
-            BusinessHours::default(),
-            TimeZone::get("Asia/Shanghai").unwrap(),
-        )
-        .unwrap();
+        let mut merged =
+            WorkingCalendar::new(BTreeSet::new(), BTreeSet::new(), BusinessHours::default(), TimeZone::get("Asia/Shanghai").unwrap())
+                .unwrap();
         merged.merge_days(&days);
         assert_eq!(merged, cal);
     }
 
     /// A test case: why, the iCalendar text, and the expected (date, kind, name) rows.
-    type IcsCase = (
-        &'static str,
-        String,
-        Vec<(&'static str, DayKind, &'static str)>,
-    );
+    type IcsCase = (&'static str, String, Vec<(&'static str, DayKind, &'static str)>);
 
     fn wrap_event(body: &str) -> String {
-        format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n{body}END:VEVENT\r\nEND:VCALENDAR\r\n"
-        )
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n{body}END:VEVENT\r\nEND:VCALENDAR\r\n")
     }
 
     #[test]
@@ -1681,11 +1315,7 @@ mod tests {
             let days = parse_ics(&text).unwrap_or_else(|e| panic!("{why}: {e}"));
             let expected: Vec<CalendarDay> = expected
                 .into_iter()
-                .map(|(date_text, kind, name)| CalendarDay {
-                    date: d(date_text),
-                    kind,
-                    name: name.to_string(),
-                })
+                .map(|(date_text, kind, name)| CalendarDay { date: d(date_text), kind, name: name.to_string() })
                 .collect();
             assert_eq!(days, expected, "{why}");
         }
@@ -1695,43 +1325,23 @@ mod tests {
     fn parse_ics_errors_table() {
         let cases: Vec<(&str, String, &str)> = vec![
             ("empty text", String::new(), "not an iCalendar file"),
-            (
-                "JSON instead",
-                EMBEDDED_HOLIDAY_JSON.to_string(),
-                "not an iCalendar file",
-            ),
-            (
-                "bad date",
-                wrap_event("DTSTART;VALUE=DATE:2026013\r\nSUMMARY:元旦(休)\r\n"),
-                "iCalendar line 4: \"2026013\" is not a date",
-            ),
+            ("JSON instead", EMBEDDED_HOLIDAY_JSON.to_string(), "not an iCalendar file"),
+            ("bad date", wrap_event("DTSTART;VALUE=DATE:2026013\r\nSUMMARY:元旦(休)\r\n"), "iCalendar line 4: \"2026013\" is not a date"),
             (
                 "impossible date",
                 wrap_event("DTSTART;VALUE=DATE:20260230\r\nSUMMARY:元旦(休)\r\n"),
                 "iCalendar line 4: \"20260230\" is not a date",
             ),
-            (
-                "date-time under VALUE=DATE",
-                wrap_event("DTSTART;VALUE=DATE:20260101T000000\r\nSUMMARY:元旦(休)\r\n"),
-                "iCalendar line 4:",
-            ),
+            ("date-time under VALUE=DATE", wrap_event("DTSTART;VALUE=DATE:20260101T000000\r\nSUMMARY:元旦(休)\r\n"), "iCalendar line 4:"),
             (
                 "DTEND before DTSTART",
-                wrap_event(
-                    "DTSTART;VALUE=DATE:20260105\r\nDTEND;VALUE=DATE:20260101\r\nSUMMARY:元旦(休)\r\n",
-                ),
+                wrap_event("DTSTART;VALUE=DATE:20260105\r\nDTEND;VALUE=DATE:20260101\r\nSUMMARY:元旦(休)\r\n"),
                 "iCalendar line 5: DTEND 20260101 is before DTSTART 20260105 (line 4)",
             ),
-            (
-                "missing DTSTART",
-                wrap_event("SUMMARY:元旦(休)\r\n"),
-                "iCalendar line 3: event \"元旦(休)\" has no DTSTART",
-            ),
+            ("missing DTSTART", wrap_event("SUMMARY:元旦(休)\r\n"), "iCalendar line 3: event \"元旦(休)\" has no DTSTART"),
             (
                 "very long event",
-                wrap_event(
-                    "DTSTART;VALUE=DATE:20260101\r\nDTEND;VALUE=DATE:20990101\r\nSUMMARY:元旦(休)\r\n",
-                ),
+                wrap_event("DTSTART;VALUE=DATE:20260101\r\nDTEND;VALUE=DATE:20990101\r\nSUMMARY:元旦(休)\r\n"),
                 "iCalendar line 5: event \"元旦\" spans",
             ),
             (
@@ -1754,11 +1364,7 @@ mod tests {
                 "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nthis is not ics\r\nEND:VEVENT\r\n".to_string(),
                 "iCalendar line 3: \"this is not ics\" is not a NAME:VALUE line",
             ),
-            (
-                "continuation line first",
-                " BEGIN:VCALENDAR\r\n".to_string(),
-                "iCalendar line 1: a continuation line",
-            ),
+            ("continuation line first", " BEGIN:VCALENDAR\r\n".to_string(), "iCalendar line 1: a continuation line"),
         ];
         for (why, text, needle) in cases {
             let message = parse_ics(&text).expect_err(why).to_string();

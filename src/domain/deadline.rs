@@ -42,12 +42,8 @@ impl TimeLimit {
 pub fn due_at(cal: &WorkingCalendar, from: Timestamp, limit: TimeLimit) -> Timestamp {
     match limit {
         TimeLimit::WorkingDays(days) => cal.add_working_days(from, days),
-        TimeLimit::WorkingHours(hours) => {
-            cal.add_working_hours(from, SignedDuration::from_hours(i64::from(hours)))
-        }
-        TimeLimit::ClockHours(hours) => {
-            add_saturating(from, SignedDuration::from_hours(i64::from(hours)))
-        }
+        TimeLimit::WorkingHours(hours) => cal.add_working_hours(from, SignedDuration::from_hours(i64::from(hours))),
+        TimeLimit::ClockHours(hours) => add_saturating(from, SignedDuration::from_hours(i64::from(hours))),
     }
 }
 
@@ -68,21 +64,11 @@ pub fn due_at(cal: &WorkingCalendar, from: Timestamp, limit: TimeLimit) -> Times
 /// not after `from`, `due` is returned. If no business time lies between
 /// `from` and `due` (possible only with an absurd calendar), wall-clock time
 /// is shared instead.
-pub fn warning_at(
-    cal: &WorkingCalendar,
-    from: Timestamp,
-    due: Timestamp,
-    limit: TimeLimit,
-    share: f64,
-) -> Timestamp {
+pub fn warning_at(cal: &WorkingCalendar, from: Timestamp, due: Timestamp, limit: TimeLimit, share: f64) -> Timestamp {
     if due <= from {
         return due;
     }
-    let share = if share.is_nan() {
-        0.0
-    } else {
-        share.clamp(0.0, 1.0)
-    };
+    let share = if share.is_nan() { 0.0 } else { share.clamp(0.0, 1.0) };
     if share >= 1.0 {
         // The whole limit has elapsed only at the deadline itself, even if
         // the last business minute came earlier (for example 17:30 before a
@@ -126,12 +112,7 @@ pub fn extend(cal: &WorkingCalendar, due: Timestamp, limit: TimeLimit) -> Timest
 ///
 /// This is right for working-day and working-hour limits. For clock-hour
 /// limits use `resume_after_pause_for`, which shifts by wall-clock time.
-pub fn resume_after_pause(
-    cal: &WorkingCalendar,
-    due: Timestamp,
-    paused_at: Timestamp,
-    resumed_at: Timestamp,
-) -> Timestamp {
+pub fn resume_after_pause(cal: &WorkingCalendar, due: Timestamp, paused_at: Timestamp, resumed_at: Timestamp) -> Timestamp {
     let paused_for = cal.working_time_between(paused_at, resumed_at);
     cal.add_working_hours(due, paused_for)
 }
@@ -177,12 +158,7 @@ mod tests {
             assert_eq!(serde_json::to_string(limit).unwrap(), *json);
             assert_eq!(serde_json::from_str::<TimeLimit>(json).unwrap(), *limit);
         }
-        let bad = [
-            r#"{"days":7}"#,
-            r#"{"working_days":-1}"#,
-            r#""working_days""#,
-            r#"{"clock_hours":1.5}"#,
-        ];
+        let bad = [r#"{"days":7}"#, r#"{"working_days":-1}"#, r#""working_days""#, r#"{"clock_hours":1.5}"#];
         for json in bad {
             assert!(serde_json::from_str::<TimeLimit>(json).is_err(), "{json}");
         }
@@ -192,84 +168,22 @@ mod tests {
     fn due_at_table() {
         let cal = china();
         let cases: &[(&str, TimeLimit, &str, &str)] = &[
-            (
-                "2026-09-28T10:00:00+08:00",
-                TimeLimit::WorkingDays(7),
-                "2026-10-13T10:00:00+08:00",
-                "over National Day",
-            ),
-            (
-                "2026-02-10T15:00:00+08:00",
-                TimeLimit::WorkingDays(15),
-                "2026-03-09T15:00:00+08:00",
-                "over Spring Festival",
-            ),
-            (
-                "2026-02-13T10:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                "2026-02-14T10:00:00+08:00",
-                "make-up Saturday",
-            ),
-            (
-                "2026-03-07T10:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                "2026-03-09T10:00:00+08:00",
-                "from a Saturday",
-            ),
-            (
-                "2026-03-06T10:00:00+08:00",
-                TimeLimit::WorkingDays(0),
-                "2026-03-06T10:00:00+08:00",
-                "zero days",
-            ),
-            (
-                "2026-02-13T16:00:00+08:00",
-                TimeLimit::WorkingHours(4),
-                "2026-02-14T11:30:00+08:00",
-                "hours into make-up day",
-            ),
-            (
-                "2026-09-30T16:00:00+08:00",
-                TimeLimit::WorkingHours(2),
-                "2026-10-08T09:30:00+08:00",
-                "hours over National Day",
-            ),
-            (
-                "2026-03-03T11:00:00+08:00",
-                TimeLimit::WorkingHours(1),
-                "2026-03-03T12:00:00+08:00",
-                "ends at noon",
-            ),
-            (
-                "2026-10-03T03:00:00+08:00",
-                TimeLimit::ClockHours(2),
-                "2026-10-03T05:00:00+08:00",
-                "clock during holiday",
-            ),
-            (
-                "2026-03-06T23:00:00+08:00",
-                TimeLimit::ClockHours(2),
-                "2026-03-07T01:00:00+08:00",
-                "clock past midnight",
-            ),
-            (
-                "2026-03-06T23:00:00+08:00",
-                TimeLimit::ClockHours(0),
-                "2026-03-06T23:00:00+08:00",
-                "zero clock hours",
-            ),
+            ("2026-09-28T10:00:00+08:00", TimeLimit::WorkingDays(7), "2026-10-13T10:00:00+08:00", "over National Day"),
+            ("2026-02-10T15:00:00+08:00", TimeLimit::WorkingDays(15), "2026-03-09T15:00:00+08:00", "over Spring Festival"),
+            ("2026-02-13T10:00:00+08:00", TimeLimit::WorkingDays(1), "2026-02-14T10:00:00+08:00", "make-up Saturday"),
+            ("2026-03-07T10:00:00+08:00", TimeLimit::WorkingDays(1), "2026-03-09T10:00:00+08:00", "from a Saturday"),
+            ("2026-03-06T10:00:00+08:00", TimeLimit::WorkingDays(0), "2026-03-06T10:00:00+08:00", "zero days"),
+            ("2026-02-13T16:00:00+08:00", TimeLimit::WorkingHours(4), "2026-02-14T11:30:00+08:00", "hours into make-up day"),
+            ("2026-09-30T16:00:00+08:00", TimeLimit::WorkingHours(2), "2026-10-08T09:30:00+08:00", "hours over National Day"),
+            ("2026-03-03T11:00:00+08:00", TimeLimit::WorkingHours(1), "2026-03-03T12:00:00+08:00", "ends at noon"),
+            ("2026-10-03T03:00:00+08:00", TimeLimit::ClockHours(2), "2026-10-03T05:00:00+08:00", "clock during holiday"),
+            ("2026-03-06T23:00:00+08:00", TimeLimit::ClockHours(2), "2026-03-07T01:00:00+08:00", "clock past midnight"),
+            ("2026-03-06T23:00:00+08:00", TimeLimit::ClockHours(0), "2026-03-06T23:00:00+08:00", "zero clock hours"),
         ];
         for (from, limit, expected, why) in cases {
-            assert_eq!(
-                due_at(&cal, ts(from), *limit),
-                ts(expected),
-                "{from} + {limit:?}: {why}"
-            );
+            assert_eq!(due_at(&cal, ts(from), *limit), ts(expected), "{from} + {limit:?}: {why}");
         }
-        assert_eq!(
-            due_at(&cal, Timestamp::MAX, TimeLimit::ClockHours(2)),
-            Timestamp::MAX
-        );
+        assert_eq!(due_at(&cal, Timestamp::MAX, TimeLimit::ClockHours(2)), Timestamp::MAX);
     }
 
     #[test]
@@ -277,93 +191,23 @@ mod tests {
         let cal = china();
         // (from, limit, share, expected warning, why); due is computed with due_at.
         let cases: &[(&str, TimeLimit, f64, &str, &str)] = &[
-            (
-                "2026-03-02T09:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                0.8,
-                "2026-03-02T16:06:00+08:00",
-                "5h36m of 7h",
-            ),
-            (
-                "2026-09-30T09:00:00+08:00",
-                TimeLimit::WorkingDays(2),
-                0.5,
-                "2026-09-30T17:30:00+08:00",
-                "half ends at close",
-            ),
-            (
-                "2026-09-30T09:00:00+08:00",
-                TimeLimit::WorkingDays(2),
-                0.8,
-                "2026-10-08T14:42:00+08:00",
-                "over National Day",
-            ),
-            (
-                "2026-02-13T16:00:00+08:00",
-                TimeLimit::WorkingHours(4),
-                0.5,
-                "2026-02-14T09:30:00+08:00",
-                "hours, make-up day",
-            ),
-            (
-                "2026-03-07T20:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                0.8,
-                "2026-03-09T16:06:00+08:00",
-                "from a Saturday night",
-            ),
-            (
-                "2026-10-03T00:00:00+08:00",
-                TimeLimit::ClockHours(2),
-                0.8,
-                "2026-10-03T01:36:00+08:00",
-                "clock hours in a holiday",
-            ),
-            (
-                "2026-03-02T09:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                0.0,
-                "2026-03-02T09:00:00+08:00",
-                "share 0 is from",
-            ),
-            (
-                "2026-03-02T09:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                f64::NAN,
-                "2026-03-02T09:00:00+08:00",
-                "NaN is from",
-            ),
-            (
-                "2026-03-02T09:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                1.0,
-                "2026-03-03T09:00:00+08:00",
-                "share 1 is due",
-            ),
-            (
-                "2026-03-02T09:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                7.5,
-                "2026-03-03T09:00:00+08:00",
-                "share above 1 is due",
-            ),
-            (
-                "2026-03-02T09:00:00+08:00",
-                TimeLimit::WorkingDays(0),
-                0.8,
-                "2026-03-02T09:00:00+08:00",
-                "zero limit",
-            ),
+            ("2026-03-02T09:00:00+08:00", TimeLimit::WorkingDays(1), 0.8, "2026-03-02T16:06:00+08:00", "5h36m of 7h"),
+            ("2026-09-30T09:00:00+08:00", TimeLimit::WorkingDays(2), 0.5, "2026-09-30T17:30:00+08:00", "half ends at close"),
+            ("2026-09-30T09:00:00+08:00", TimeLimit::WorkingDays(2), 0.8, "2026-10-08T14:42:00+08:00", "over National Day"),
+            ("2026-02-13T16:00:00+08:00", TimeLimit::WorkingHours(4), 0.5, "2026-02-14T09:30:00+08:00", "hours, make-up day"),
+            ("2026-03-07T20:00:00+08:00", TimeLimit::WorkingDays(1), 0.8, "2026-03-09T16:06:00+08:00", "from a Saturday night"),
+            ("2026-10-03T00:00:00+08:00", TimeLimit::ClockHours(2), 0.8, "2026-10-03T01:36:00+08:00", "clock hours in a holiday"),
+            ("2026-03-02T09:00:00+08:00", TimeLimit::WorkingDays(1), 0.0, "2026-03-02T09:00:00+08:00", "share 0 is from"),
+            ("2026-03-02T09:00:00+08:00", TimeLimit::WorkingDays(1), f64::NAN, "2026-03-02T09:00:00+08:00", "NaN is from"),
+            ("2026-03-02T09:00:00+08:00", TimeLimit::WorkingDays(1), 1.0, "2026-03-03T09:00:00+08:00", "share 1 is due"),
+            ("2026-03-02T09:00:00+08:00", TimeLimit::WorkingDays(1), 7.5, "2026-03-03T09:00:00+08:00", "share above 1 is due"),
+            ("2026-03-02T09:00:00+08:00", TimeLimit::WorkingDays(0), 0.8, "2026-03-02T09:00:00+08:00", "zero limit"),
         ];
         for (from, limit, share, expected, why) in cases {
             let from = ts(from);
             let due = due_at(&cal, from, *limit);
             let warning = warning_at(&cal, from, due, *limit, *share);
-            assert_eq!(
-                warning,
-                ts(expected),
-                "{from} {limit:?} share {share}: {why}"
-            );
+            assert_eq!(warning, ts(expected), "{from} {limit:?} share {share}: {why}");
             assert!(from <= warning && warning <= due, "{why}");
         }
     }
@@ -385,49 +229,22 @@ mod tests {
             (1.0, "2026-03-09T18:00:00+08:00"),
         ];
         for (share, expected) in cases {
-            assert_eq!(
-                warning_at(&cal, from, due, TimeLimit::WorkingDays(1), *share),
-                ts(expected),
-                "{share}"
-            );
+            assert_eq!(warning_at(&cal, from, due, TimeLimit::WorkingDays(1), *share), ts(expected), "{share}");
         }
-        assert_eq!(
-            warning_at(&cal, due, from, TimeLimit::WorkingDays(1), 0.8),
-            from
-        );
+        assert_eq!(warning_at(&cal, due, from, TimeLimit::WorkingDays(1), 0.8), from);
     }
 
     #[test]
     fn extend_table() {
         let cal = china();
         let cases: &[(&str, TimeLimit, &str)] = &[
-            (
-                "2026-09-30T10:00:00+08:00",
-                TimeLimit::WorkingDays(1),
-                "2026-10-08T10:00:00+08:00",
-            ),
-            (
-                "2026-02-13T17:00:00+08:00",
-                TimeLimit::WorkingDays(30),
-                "2026-04-02T17:00:00+08:00",
-            ),
-            (
-                "2026-02-14T17:00:00+08:00",
-                TimeLimit::WorkingHours(1),
-                "2026-02-24T09:30:00+08:00",
-            ),
-            (
-                "2026-10-01T10:00:00+08:00",
-                TimeLimit::ClockHours(24),
-                "2026-10-02T10:00:00+08:00",
-            ),
+            ("2026-09-30T10:00:00+08:00", TimeLimit::WorkingDays(1), "2026-10-08T10:00:00+08:00"),
+            ("2026-02-13T17:00:00+08:00", TimeLimit::WorkingDays(30), "2026-04-02T17:00:00+08:00"),
+            ("2026-02-14T17:00:00+08:00", TimeLimit::WorkingHours(1), "2026-02-24T09:30:00+08:00"),
+            ("2026-10-01T10:00:00+08:00", TimeLimit::ClockHours(24), "2026-10-02T10:00:00+08:00"),
         ];
         for (due, limit, expected) in cases {
-            assert_eq!(
-                extend(&cal, ts(due), *limit),
-                ts(expected),
-                "{due} extended by {limit:?}"
-            );
+            assert_eq!(extend(&cal, ts(due), *limit), ts(expected), "{due} extended by {limit:?}");
         }
     }
 
@@ -487,11 +304,7 @@ mod tests {
             ),
         ];
         for (due, paused, resumed, expected, why) in cases {
-            assert_eq!(
-                resume_after_pause(&cal, ts(due), ts(paused), ts(resumed)),
-                ts(expected),
-                "{why}"
-            );
+            assert_eq!(resume_after_pause(&cal, ts(due), ts(paused), ts(resumed)), ts(expected), "{why}");
         }
     }
 
@@ -500,32 +313,13 @@ mod tests {
         let cal = china();
         let due = ts("2026-10-03T05:00:00+08:00");
         let cases: &[(TimeLimit, &str, &str, &str)] = &[
-            (
-                TimeLimit::ClockHours(2),
-                "2026-10-03T03:10:00+08:00",
-                "2026-10-03T03:40:00+08:00",
-                "2026-10-03T05:30:00+08:00",
-            ),
-            (
-                TimeLimit::ClockHours(2),
-                "2026-10-03T03:40:00+08:00",
-                "2026-10-03T03:10:00+08:00",
-                "2026-10-03T05:00:00+08:00",
-            ),
+            (TimeLimit::ClockHours(2), "2026-10-03T03:10:00+08:00", "2026-10-03T03:40:00+08:00", "2026-10-03T05:30:00+08:00"),
+            (TimeLimit::ClockHours(2), "2026-10-03T03:40:00+08:00", "2026-10-03T03:10:00+08:00", "2026-10-03T05:00:00+08:00"),
             // A working-day limit paused during a holiday does not move.
-            (
-                TimeLimit::WorkingDays(1),
-                "2026-10-03T03:10:00+08:00",
-                "2026-10-03T03:40:00+08:00",
-                "2026-10-03T05:00:00+08:00",
-            ),
+            (TimeLimit::WorkingDays(1), "2026-10-03T03:10:00+08:00", "2026-10-03T03:40:00+08:00", "2026-10-03T05:00:00+08:00"),
         ];
         for (limit, paused, resumed, expected) in cases {
-            assert_eq!(
-                resume_after_pause_for(&cal, *limit, due, ts(paused), ts(resumed)),
-                ts(expected),
-                "{limit:?}"
-            );
+            assert_eq!(resume_after_pause_for(&cal, *limit, due, ts(paused), ts(resumed)), ts(expected), "{limit:?}");
         }
     }
 

@@ -202,9 +202,8 @@ impl DeadlinePolicy {
             };
         }
         if step == Step::Resolve {
-            let utility = category_code.is_some_and(|code| {
-                overrides.utility_categories.iter().any(|utility| code.starts_with(utility.as_str()))
-            });
+            let utility =
+                category_code.is_some_and(|code| overrides.utility_categories.iter().any(|utility| code.starts_with(utility.as_str())));
             if utility {
                 return overrides.utility_resolve;
             }
@@ -289,7 +288,11 @@ mod tests {
             &[(true, Some("0101"), Some(7)), (false, Some("0206"), Some(1)), (false, Some("0701"), Some(15)), (false, None, None)];
         for (urgent, code, days) in cases {
             for tier in [Tier::Green, Tier::Blue, Tier::Yellow, Tier::Red] {
-                assert_eq!(policy.step_limits(tier, *urgent, *code, *days), default_step_limits(*urgent, *code, *days), "{urgent} {code:?}");
+                assert_eq!(
+                    policy.step_limits(tier, *urgent, *code, *days),
+                    default_step_limits(*urgent, *code, *days),
+                    "{urgent} {code:?}"
+                );
             }
         }
     }
@@ -317,7 +320,12 @@ mod tests {
         policy.warn_share = 1.5;
         assert_eq!(policy.validate().unwrap_err().field, "warn_share");
         let mut policy = DeadlinePolicy::shipped_default();
-        policy.rules.push(PolicyRule { step: Step::SignFor, tier: None, category_code: Some("x".into()), limit: TimeLimit::WorkingHours(1) });
+        policy.rules.push(PolicyRule {
+            step: Step::SignFor,
+            tier: None,
+            category_code: Some("x".into()),
+            limit: TimeLimit::WorkingHours(1),
+        });
         assert_eq!(policy.validate().unwrap_err().field, "rules");
         let mut policy = DeadlinePolicy::shipped_default();
         policy.rules.push(PolicyRule { step: Step::SignFor, tier: None, category_code: None, limit: TimeLimit::WorkingHours(0) });

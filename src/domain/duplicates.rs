@@ -125,7 +125,8 @@ mod tests {
     fn same_place_same_category_and_shared_words_suggest_a_merge() {
         let rule = DuplicateRule::default();
         let first = facts("竹马村五组房子后面的排洪沟被垃圾和树枝堵了一大半，汛期马上就来了", "511824101203", Some("1202"), 0);
-        let second = facts("院坝会上五组的群众说，那条排洪沟里全是杂草和淤泥，今年汛期前一定要清出来", "511824101203", Some("1202"), 86_400_000);
+        let second =
+            facts("院坝会上五组的群众说，那条排洪沟里全是杂草和淤泥，今年汛期前一定要清出来", "511824101203", Some("1202"), 86_400_000);
         let found = assess(&rule, &second, &first).expect("a duplicate");
         assert!(found.reasons.iter().any(|reason| reason.contains("排洪")), "{:?}", found.reasons);
         // Another village, another category, or too long ago: no suggestion.

@@ -127,7 +127,15 @@ mod tests {
     #[test]
     fn shortfalls_follow_the_thresholds() {
         let thresholds = DeadlinePolicy::shipped_default().reminders;
-        let good = UnitMonthCounts { dispatched: 10, signed_on_time: 10, resolved: 10, resolved_on_time: 10, rated: 10, satisfied: 9, returned: 0 };
+        let good = UnitMonthCounts {
+            dispatched: 10,
+            signed_on_time: 10,
+            resolved: 10,
+            resolved_on_time: 10,
+            rated: 10,
+            satisfied: 9,
+            returned: 0,
+        };
         assert!(shortfalls(&good, &thresholds).is_empty());
         let bad = UnitMonthCounts { signed_on_time: 5, satisfied: 5, returned: 5, ..good };
         let metrics: Vec<&str> = shortfalls(&bad, &thresholds).iter().map(|shortfall| shortfall.metric).collect();

@@ -109,10 +109,7 @@ impl EventKind {
 
     /// Whether residents following their appeal see this event.
     pub fn is_public(self) -> bool {
-        !matches!(
-            self,
-            EventKind::Urged | EventKind::ExtensionRequested | EventKind::ExtensionRefused | EventKind::Reclassified
-        )
+        !matches!(self, EventKind::Urged | EventKind::ExtensionRequested | EventKind::ExtensionRefused | EventKind::Reclassified)
     }
 }
 

@@ -65,7 +65,12 @@ pub fn assess(rule: &HotspotRule, recent: i64, earlier: i64) -> Option<HotspotFi
 pub fn explain(rule: &HotspotRule, place: &str, category: &str, recent: i64, finding: &HotspotFinding) -> Vec<String> {
     vec![
         format!("近 {} 天 {place}「{category}」诉求 {recent} 件", rule.window_days),
-        format!("此前 {} 个同长周期平均每期 {:.1} 件，本期为常态的 {:.1} 倍", rule.history_windows, finding.usual, recent as f64 / finding.usual),
+        format!(
+            "此前 {} 个同长周期平均每期 {:.1} 件，本期为常态的 {:.1} 倍",
+            rule.history_windows,
+            finding.usual,
+            recent as f64 / finding.usual
+        ),
         format!("按常态出现这么多的概率约 {:.4}，低于 {}", finding.probability, rule.max_probability),
     ]
 }

@@ -112,12 +112,8 @@ pub fn parse_mapping(text: &str) -> Result<Mapping, String> {
 impl ColumnMap {
     /// Every field that is mapped, by our name.
     pub fn specs(&self) -> Vec<(&'static str, &ColumnSpec)> {
-        let mut specs = vec![
-            ("source_ref", &self.source_ref),
-            ("text", &self.text),
-            ("received_at", &self.received_at),
-            ("status", &self.status),
-        ];
+        let mut specs =
+            vec![("source_ref", &self.source_ref), ("text", &self.text), ("received_at", &self.received_at), ("status", &self.status)];
         let optional = [
             ("category", &self.category),
             ("region", &self.region),
@@ -265,7 +261,13 @@ impl Cells<'_> {
 }
 
 /// Checks one row and converts it. Returns every problem found in the row.
-pub fn convert_row(mapping: &Mapping, columns: &ResolvedColumns, context: &RowContext<'_>, row: usize, cells: &[String]) -> Result<ImportRow, Vec<RowProblem>> {
+pub fn convert_row(
+    mapping: &Mapping,
+    columns: &ResolvedColumns,
+    context: &RowContext<'_>,
+    row: usize,
+    cells: &[String],
+) -> Result<ImportRow, Vec<RowProblem>> {
     let mut c = Cells { mapping, columns, cells, row, problems: Vec::new() };
 
     let source_ref = c.value("source_ref");
@@ -279,7 +281,9 @@ pub fn convert_row(mapping: &Mapping, columns: &ResolvedColumns, context: &RowCo
     let text = c.value("text");
     match &text {
         None => c.problem("text", "the appeal's text is empty"),
-        Some(text) if text.chars().count() > MAX_TEXT_CHARS => c.problem("text", format!("the text is longer than {MAX_TEXT_CHARS} characters")),
+        Some(text) if text.chars().count() > MAX_TEXT_CHARS => {
+            c.problem("text", format!("the text is longer than {MAX_TEXT_CHARS} characters"))
+        }
         Some(_) => {}
     }
 
@@ -313,11 +317,8 @@ pub fn convert_row(mapping: &Mapping, columns: &ResolvedColumns, context: &RowCo
         None => None,
         Some(text) => {
             let by_name = c.spec("category").and_then(|spec| spec.by.as_deref()) == Some("name");
-            let found: Vec<&Category> = context
-                .categories
-                .iter()
-                .filter(|category| if by_name { category.name == text } else { category.code == text })
-                .collect();
+            let found: Vec<&Category> =
+                context.categories.iter().filter(|category| if by_name { category.name == text } else { category.code == text }).collect();
             // A name shared by a group and its child means the more specific child.
             let found = if found.len() > 1 { found.into_iter().filter(|category| category.parent_code.is_some()).collect() } else { found };
             match found.as_slice() {
@@ -327,7 +328,10 @@ pub fn convert_row(mapping: &Mapping, columns: &ResolvedColumns, context: &RowCo
                     None
                 }
                 _ => {
-                    c.problem("category", format!("category `{text}` names several categories: map it to a code in columns.category.values"));
+                    c.problem(
+                        "category",
+                        format!("category `{text}` names several categories: map it to a code in columns.category.values"),
+                    );
                     None
                 }
             }
@@ -348,7 +352,10 @@ pub fn convert_row(mapping: &Mapping, columns: &ResolvedColumns, context: &RowCo
                 }
                 several => {
                     let codes: Vec<&str> = several.iter().map(|(code, _)| code.as_str()).collect();
-                    c.problem("region", format!("region name `{text}` is ambiguous ({}): map it to a code in columns.region.values", codes.join(", ")));
+                    c.problem(
+                        "region",
+                        format!("region name `{text}` is ambiguous ({}): map it to a code in columns.region.values", codes.join(", ")),
+                    );
                     None
                 }
             }
@@ -387,14 +394,19 @@ pub fn convert_row(mapping: &Mapping, columns: &ResolvedColumns, context: &RowCo
 
     let channel = match c.value("channel") {
         None => Channel::Hotline,
-        Some(text) => match text.parse::<Channel>().ok().or_else(|| Channel::ALL.iter().copied().find(|channel| channel.label_zh() == text)) {
-            Some(channel) => channel,
-            None => {
-                let allowed: Vec<&str> = Channel::ALL.iter().map(|channel| channel.as_str()).collect();
-                c.problem("channel", format!("channel `{text}` is unknown: map it in columns.channel.values to one of {}", allowed.join(", ")));
-                Channel::Hotline
+        Some(text) => {
+            match text.parse::<Channel>().ok().or_else(|| Channel::ALL.iter().copied().find(|channel| channel.label_zh() == text)) {
+                Some(channel) => channel,
+                None => {
+                    let allowed: Vec<&str> = Channel::ALL.iter().map(|channel| channel.as_str()).collect();
+                    c.problem(
+                        "channel",
+                        format!("channel `{text}` is unknown: map it in columns.channel.values to one of {}", allowed.join(", ")),
+                    );
+                    Channel::Hotline
+                }
             }
-        },
+        }
     };
 
     let contact_name = c.value("contact_name");
@@ -423,7 +435,10 @@ pub fn convert_row(mapping: &Mapping, columns: &ResolvedColumns, context: &RowCo
     let satisfaction = c.value("satisfaction").and_then(|text| match parse_satisfaction(&text) {
         Some(value) => Some(value),
         None => {
-            c.problem("satisfaction", format!("satisfaction `{text}` is unknown: map it to satisfied, basically_satisfied or dissatisfied"));
+            c.problem(
+                "satisfaction",
+                format!("satisfaction `{text}` is unknown: map it to satisfied, basically_satisfied or dissatisfied"),
+            );
             None
         }
     });

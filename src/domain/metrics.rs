@@ -210,7 +210,12 @@ pub fn rates<'a>(facts: impl IntoIterator<Item = &'a AppealFacts>, dispatches: i
 
 /// Ranks units from their counts and their dispatch/return counts: the same ordering as
 /// `rank_units`, for callers that hold counts instead of facts (the monthly rollup).
-pub fn rank_counts(by_unit: &BTreeMap<i64, RateCounts>, events: &BTreeMap<i64, (i64, i64)>, weights: &ScoreWeights, basic_weight: f64) -> Vec<UnitScore> {
+pub fn rank_counts(
+    by_unit: &BTreeMap<i64, RateCounts>,
+    events: &BTreeMap<i64, (i64, i64)>,
+    weights: &ScoreWeights,
+    basic_weight: f64,
+) -> Vec<UnitScore> {
     let mut units: BTreeMap<i64, RateCounts> = by_unit.clone();
     for unit_id in events.keys() {
         units.entry(*unit_id).or_default();
@@ -255,7 +260,9 @@ pub struct UnitScore {
 /// The composite score of a set of rates, if every rate in it has data.
 pub fn score(rates: &Rates, weights: &ScoreWeights) -> Option<f64> {
     Some(
-        weights.response * rates.response_rate? + weights.resolution * rates.resolution_rate? + weights.satisfaction * rates.satisfaction_rate?,
+        weights.response * rates.response_rate?
+            + weights.resolution * rates.resolution_rate?
+            + weights.satisfaction * rates.satisfaction_rate?,
     )
 }
 
@@ -335,7 +342,15 @@ mod tests {
         }
     }
 
-    fn handled(unit: i64, signed: i64, sign_due: i64, resolved: i64, resolve_due: i64, rating: Option<(Resolution, Satisfaction)>, reopens: i64) -> AppealFacts {
+    fn handled(
+        unit: i64,
+        signed: i64,
+        sign_due: i64,
+        resolved: i64,
+        resolve_due: i64,
+        rating: Option<(Resolution, Satisfaction)>,
+        reopens: i64,
+    ) -> AppealFacts {
         AppealFacts {
             status: AppealStatus::Closed,
             signed_ms: Some(signed),

@@ -123,7 +123,10 @@ pub struct AttributeProblem {
 
 /// Checks the submitted answers (`code`, values) against a service's attributes.
 /// Unknown codes are ignored, as clients may send answers for questions we do not ask.
-pub fn check_answers(attributes: &[ServiceAttribute], submitted: &BTreeMap<String, Vec<String>>) -> Result<Vec<AttributeAnswer>, AttributeProblem> {
+pub fn check_answers(
+    attributes: &[ServiceAttribute],
+    submitted: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<AttributeAnswer>, AttributeProblem> {
     let mut answers = Vec::new();
     for attribute in attributes.iter().filter(|attribute| attribute.variable) {
         let values: Vec<String> = submitted
@@ -160,7 +163,9 @@ pub fn check_answers(attributes: &[ServiceAttribute], submitted: &BTreeMap<Strin
             },
             AttributeDatatype::Datetime => match parse_w3c_datetime(first) {
                 Some(_) => first.clone(),
-                None => return Err(problem(format!("attribute[{}] must be a W3C datetime like 2026-11-16T07:30:00+08:00", attribute.code))),
+                None => {
+                    return Err(problem(format!("attribute[{}] must be a W3C datetime like 2026-11-16T07:30:00+08:00", attribute.code)));
+                }
             },
             AttributeDatatype::Singlevaluelist | AttributeDatatype::Multivaluelist => {
                 let mut names = Vec::new();
@@ -193,7 +198,8 @@ pub fn parse_w3c_datetime(text: &str) -> Option<jiff::Timestamp> {
     if let Ok(at) = text.parse::<jiff::Timestamp>() {
         return Some(at);
     }
-    let civil: jiff::civil::DateTime = text.parse().ok().or_else(|| text.parse::<jiff::civil::Date>().ok().map(|date| date.to_datetime(jiff::civil::Time::midnight())))?;
+    let civil: jiff::civil::DateTime =
+        text.parse().ok().or_else(|| text.parse::<jiff::civil::Date>().ok().map(|date| date.to_datetime(jiff::civil::Time::midnight())))?;
     civil.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).ok().map(|zoned| zoned.timestamp())
 }
 

@@ -3,7 +3,7 @@
 use super::access::UnitKind;
 use super::appeal::Tier;
 use super::deadline::TimeLimit;
-use super::region::{ancestor_at, RegionLevel};
+use super::region::{RegionLevel, ancestor_at};
 
 /// The units that may own an appeal at `tier` in `region_code`, best first.
 ///
@@ -48,11 +48,7 @@ pub const UTILITY_CATEGORIES: &[&str] = &["0203", "0205", "0206", "0703"];
 /// days (7 when unknown); signing for takes at most 4 working hours (1 clock hour when urgent).
 pub fn default_step_limits(urgent: bool, category_code: Option<&str>, category_working_days: Option<u32>) -> StepLimits {
     if urgent {
-        return StepLimits {
-            dispatch: TimeLimit::ClockHours(1),
-            sign_for: TimeLimit::ClockHours(1),
-            resolve: TimeLimit::ClockHours(2),
-        };
+        return StepLimits { dispatch: TimeLimit::ClockHours(1), sign_for: TimeLimit::ClockHours(1), resolve: TimeLimit::ClockHours(2) };
     }
     let resolve = if category_code.is_some_and(|code| UTILITY_CATEGORIES.contains(&code)) {
         TimeLimit::ClockHours(24)

@@ -143,7 +143,10 @@ mod tests {
             check_journal(&[Posting { account_id: 1, amount: -10 }, Posting { account_id: 2, amount: 9 }]),
             Err(LedgerError::Unbalanced(-1))
         );
-        assert_eq!(check_journal(&[Posting { account_id: 1, amount: 0 }, Posting { account_id: 2, amount: 0 }]), Err(LedgerError::ZeroPosting));
+        assert_eq!(
+            check_journal(&[Posting { account_id: 1, amount: 0 }, Posting { account_id: 2, amount: 0 }]),
+            Err(LedgerError::ZeroPosting)
+        );
         for bad in [0, -5, MAX_POINTS + 1] {
             assert_eq!(transfer(1, 2, bad), Err(LedgerError::BadAmount));
         }

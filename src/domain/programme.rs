@@ -414,12 +414,15 @@ pub fn decide(state: &WorkState, actor: &Actor, action: &str, input: &WorkInput)
     let Some(named) = spec.transitions.iter().find(|transition| transition.action == action) else {
         return Err(WorkError::UnknownAction { kind: state.kind.as_str(), action: action.to_string(), known: spec.actions().join(", ") });
     };
-    let Some(transition) = spec
-        .transitions
-        .iter()
-        .find(|transition| transition.action == action && transition.from.contains(&state.status.as_str()))
+    let Some(transition) =
+        spec.transitions.iter().find(|transition| transition.action == action && transition.from.contains(&state.status.as_str()))
     else {
-        let allowed: Vec<&str> = spec.transitions.iter().filter(|transition| transition.action == action).flat_map(|transition| transition.from.iter().copied()).collect();
+        let allowed: Vec<&str> = spec
+            .transitions
+            .iter()
+            .filter(|transition| transition.action == action)
+            .flat_map(|transition| transition.from.iter().copied())
+            .collect();
         return Err(WorkError::IllegalTransition {
             action: named.action,
             label_zh: named.label_zh,
@@ -444,13 +447,19 @@ pub fn decide(state: &WorkState, actor: &Actor, action: &str, input: &WorkInput)
     if let (Actor::Staff(staff), Effect::SetUnits, Some(lead)) = (actor, transition.effect, input.lead_unit_id) {
         let in_team = lead == staff.unit.id || input.co_unit_ids.contains(&staff.unit.id);
         if transition.by.contains(&Party::AnyStaff) && !in_team && staff.unit.id != state.owner_unit_id {
-            return Err(WorkError::NotPermitted { action: transition.action, why: "a unit claims for a team it is part of: put your own unit in lead_unit_id or co_unit_ids".into() });
+            return Err(WorkError::NotPermitted {
+                action: transition.action,
+                why: "a unit claims for a team it is part of: put your own unit in lead_unit_id or co_unit_ids".into(),
+            });
         }
     }
     for need in transition.needs {
         match need {
             Need::Reason if input.reason.trim().is_empty() => {
-                return Err(WorkError::Missing { field: "reason", message: "must not be empty: say why or what was done, so the history explains itself" });
+                return Err(WorkError::Missing {
+                    field: "reason",
+                    message: "must not be empty: say why or what was done, so the history explains itself",
+                });
             }
             Need::LeadUnit if input.lead_unit_id.is_none() => {
                 return Err(WorkError::Missing { field: "lead_unit_id", message: "name the lead unit (see GET /api/v1/units)" });
@@ -462,7 +471,10 @@ pub fn decide(state: &WorkState, actor: &Actor, action: &str, input: &WorkInput)
                 return Err(WorkError::Missing { field: "score", message: "give a score from 0 to 100" });
             }
             Need::Rating if !input.rating.is_some_and(|rating| (1..=5).contains(&rating)) => {
-                return Err(WorkError::Missing { field: "rating", message: "give a rating from 1 (very dissatisfied) to 5 (very satisfied)" });
+                return Err(WorkError::Missing {
+                    field: "rating",
+                    message: "give a rating from 1 (very dissatisfied) to 5 (very satisfied)",
+                });
             }
             _ => {}
         }

@@ -9,7 +9,8 @@
 pub const MASK: &str = "***";
 
 /// Forms of address that follow a surname in replies (王女士, 李大爷).
-const ADDRESS_FORMS: &[&str] = &["先生", "女士", "同志", "大姐", "大哥", "大爷", "大妈", "阿姨", "叔叔", "师傅", "老师", "奶奶", "爷爷", "婆婆", "老人", "某"];
+const ADDRESS_FORMS: &[&str] =
+    &["先生", "女士", "同志", "大姐", "大哥", "大爷", "大妈", "阿姨", "叔叔", "师傅", "老师", "奶奶", "爷爷", "婆婆", "老人", "某"];
 
 /// Digits in a run of at least this many (ignoring `-` and spaces inside) are removed:
 /// mobile numbers have 11, landlines 7–8 plus an area code, ID cards 18.

@@ -8,8 +8,33 @@ use super::taxonomy::Category;
 
 /// Words that mean danger to life or property now. Any of them starts the appeal red.
 pub const URGENT_WORDS: &[&str] = &[
-    "泄漏", "泄露", "漏气", "着火", "起火", "失火", "火灾", "冒烟", "爆炸", "塌方", "滑坡", "泥石流", "垮塌", "倒塌",
-    "洪水", "被淹", "决堤", "溃坝", "触电", "被困", "昏倒", "晕倒", "拿着刀", "持刀", "打人", "落水", "救命",
+    "泄漏",
+    "泄露",
+    "漏气",
+    "着火",
+    "起火",
+    "失火",
+    "火灾",
+    "冒烟",
+    "爆炸",
+    "塌方",
+    "滑坡",
+    "泥石流",
+    "垮塌",
+    "倒塌",
+    "洪水",
+    "被淹",
+    "决堤",
+    "溃坝",
+    "触电",
+    "被困",
+    "昏倒",
+    "晕倒",
+    "拿着刀",
+    "持刀",
+    "打人",
+    "落水",
+    "救命",
 ];
 
 /// Keywords per category code. The category with the most matched keywords wins.
@@ -149,7 +174,7 @@ pub fn default_tier(triage: Triage) -> Tier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::taxonomy::{parse_categories_csv, DEFAULT_CATEGORIES_CSV};
+    use crate::domain::taxonomy::{DEFAULT_CATEGORIES_CSV, parse_categories_csv};
 
     #[test]
     fn suggestions_follow_the_rules_and_explain_themselves() {

@@ -45,31 +45,78 @@ pub struct WorkflowState {
 /// Everything a person or job can ask of an appeal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Accept { note: Option<String> },
-    Reject { reason: String },
-    Dispatch { lead_unit_id: i64, co_unit_ids: Vec<i64>, note: Option<String> },
+    Accept {
+        note: Option<String>,
+    },
+    Reject {
+        reason: String,
+    },
+    Dispatch {
+        lead_unit_id: i64,
+        co_unit_ids: Vec<i64>,
+        note: Option<String>,
+    },
     SignFor,
     /// First contact with the resident, or a later progress note.
-    RecordProgress { note: String },
-    Return { reason: String },
-    RequestExtension { working_days: u32, reason: String },
-    GrantExtension { note: Option<String> },
-    RefuseExtension { reason: String },
+    RecordProgress {
+        note: String,
+    },
+    Return {
+        reason: String,
+    },
+    RequestExtension {
+        working_days: u32,
+        reason: String,
+    },
+    GrantExtension {
+        note: Option<String>,
+    },
+    RefuseExtension {
+        reason: String,
+    },
     /// Stop the clock while waiting on the resident.
-    Pause { reason: String },
-    Resume { note: Option<String> },
-    Resolve { reply: String },
-    FollowUp { note: String, reached: bool },
-    Rate { rating: Rating, comment: Option<String> },
-    Reopen { reason: String },
-    MergeInto { primary_number: String, reason: Option<String> },
-    Close { note: Option<String> },
+    Pause {
+        reason: String,
+    },
+    Resume {
+        note: Option<String>,
+    },
+    Resolve {
+        reply: String,
+    },
+    FollowUp {
+        note: String,
+        reached: bool,
+    },
+    Rate {
+        rating: Rating,
+        comment: Option<String>,
+    },
+    Reopen {
+        reason: String,
+    },
+    MergeInto {
+        primary_number: String,
+        reason: Option<String>,
+    },
+    Close {
+        note: Option<String>,
+    },
     /// Set or correct the category, triage class or tier.
-    Reclassify { category_code: Option<String>, triage: Option<Triage>, tier: Option<Tier>, reason: String },
+    Reclassify {
+        category_code: Option<String>,
+        triage: Option<Triage>,
+        tier: Option<Tier>,
+        reason: String,
+    },
     /// 催办: press the lead unit; counted, no change of state.
-    Urge { note: String },
+    Urge {
+        note: String,
+    },
     /// Climb one tier on a missed deadline (a job's command).
-    Escalate { reason: String },
+    Escalate {
+        reason: String,
+    },
 }
 
 /// The stable kind of the event a command writes into the history.
@@ -317,7 +364,12 @@ pub fn decide(state: &WorkflowState, actor: &Actor, command: &Command) -> Result
         Command::Escalate { reason } => {
             require_status(state, &[S::Received, S::Accepted, S::Dispatched, S::SignedFor, S::InProgress, S::Returned])
                 .map_err(|_| illegal())?;
-            require(actor, action, matches!(actor, Actor::System) || is_supervisor(actor), "escalation is the hub's job or a supervisor's")?;
+            require(
+                actor,
+                action,
+                matches!(actor, Actor::System) || is_supervisor(actor),
+                "escalation is the hub's job or a supervisor's",
+            )?;
             require_text(reason, "reason")?;
             next.tier = state.tier.escalated();
             tier_changed = next.tier != state.tier;
@@ -330,11 +382,7 @@ pub fn decide(state: &WorkflowState, actor: &Actor, command: &Command) -> Result
 /// The commands this actor could issue now, for showing the right buttons.
 /// A command is listed if a typical instance of it would be accepted.
 pub fn available_actions(state: &WorkflowState, actor: &Actor) -> Vec<&'static str> {
-    sample_commands(state)
-        .iter()
-        .filter(|command| decide(state, actor, command).is_ok())
-        .map(Command::name)
-        .collect()
+    sample_commands(state).iter().filter(|command| decide(state, actor, command).is_ok()).map(Command::name).collect()
 }
 
 /// One plausible instance of every command, used to list available actions.
@@ -412,8 +460,7 @@ fn is_lead(actor: &Actor, state: &WorkflowState) -> bool {
         Actor::System => true,
         Actor::Resident => false,
         Actor::Staff(staff) => {
-            state.lead_unit_id == Some(staff.unit.id)
-                && staff.has_any(&[Role::Handler, Role::Dispatcher, Role::GridWorker, Role::PartyRep])
+            state.lead_unit_id == Some(staff.unit.id) && staff.has_any(&[Role::Handler, Role::Dispatcher, Role::GridWorker, Role::PartyRep])
         }
     }
 }

@@ -1,17 +1,17 @@
 //! Administration of places and people: units, users, grids and grid members.
 //! Every handler here requires the `admin` role.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::access::{GridRole, Role, Staff, UnitKind};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, SignedIn};
-use crate::service::{auth, places, Hub};
+use crate::service::{Hub, auth, places};
 use crate::storage::people::Unit;
 
 fn require_admin(staff: &Staff) -> ApiResult<()> {
@@ -35,7 +35,11 @@ pub struct CreateUnitRequest {
     responses((status = 201, description = "Created", body = Unit), (status = 400, description = "Invalid", body = ErrorEnvelope), (status = 403, description = "Not an administrator", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn create_unit(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<CreateUnitRequest>) -> ApiResult<(StatusCode, Json<Unit>)> {
+pub async fn create_unit(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<CreateUnitRequest>,
+) -> ApiResult<(StatusCode, Json<Unit>)> {
     require_admin(&staff)?;
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -71,10 +75,17 @@ pub struct CreatedUser {
     responses((status = 201, description = "Created", body = CreatedUser), (status = 400, description = "Invalid", body = ErrorEnvelope), (status = 403, description = "Not an administrator", body = ErrorEnvelope), (status = 409, description = "Name taken", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn create_user(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<CreateUserRequest>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+pub async fn create_user(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<CreateUserRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     require_admin(&staff)?;
     let username = request.username.trim();
-    if username.is_empty() || username.len() > 64 || !username.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.') {
+    if username.is_empty()
+        || username.len() > 64
+        || !username.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
+    {
         return Err(ApiError::invalid("username", "username must be 1–64 letters, digits, _, - or ."));
     }
     if request.roles.is_empty() {

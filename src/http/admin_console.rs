@@ -14,8 +14,8 @@ use crate::domain::access::{GridRole, Role};
 use crate::domain::taxonomy::Category;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, SignedIn};
-use crate::service::admin::{self, CalendarDayView, UserEdit};
 use crate::service::Hub;
+use crate::service::admin::{self, CalendarDayView, UserEdit};
 use crate::storage::admin::{CategoryListing, UserListing};
 use crate::storage::people::Unit;
 
@@ -86,7 +86,8 @@ pub async fn edit_user(
         password: request.password,
     };
     admin::edit_user(&hub, &staff, id, edit).await?;
-    let user = hub.db.user_listing().await?.into_iter().find(|user| user.id == id).ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+    let user =
+        hub.db.user_listing().await?.into_iter().find(|user| user.id == id).ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
     Ok(Json(user))
 }
 
@@ -230,11 +231,17 @@ pub struct GridMember {
     responses((status = 200, description = "Members", body = [GridMember]), (status = 403, description = "Not an administrator", body = ErrorEnvelope), (status = 404, description = "No such grid", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_grid_members(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<String>) -> ApiResult<Json<Vec<GridMember>>> {
+pub async fn list_grid_members(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<GridMember>>> {
     admin::require_admin(&staff)?;
     let grid = hub.db.grid(&id).await?.ok_or_else(|| ApiError::not_found(format!("grid {}", id.chars().take(64).collect::<String>())))?;
     let members = hub.db.grid_member_listing(&grid.id).await?;
-    Ok(Json(members.into_iter().map(|(user_id, username, display_name, role)| GridMember { user_id, username, display_name, role }).collect()))
+    Ok(Json(
+        members.into_iter().map(|(user_id, username, display_name, role)| GridMember { user_id, username, display_name, role }).collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -281,7 +288,11 @@ pub struct CalendarYear {
     responses((status = 200, description = "The year", body = CalendarYear), (status = 401, description = "Not signed in", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn calendar_year(State(hub): State<Hub>, SignedIn(_staff): SignedIn, ApiQuery(query): ApiQuery<CalendarQuery>) -> ApiResult<Json<CalendarYear>> {
+pub async fn calendar_year(
+    State(hub): State<Hub>,
+    SignedIn(_staff): SignedIn,
+    ApiQuery(query): ApiQuery<CalendarQuery>,
+) -> ApiResult<Json<CalendarYear>> {
     let year = query.year.unwrap_or_else(|| hub.calendar.local_date(hub.clock.now()).year());
     if !(2000..=2100).contains(&year) {
         return Err(ApiError::invalid("year", "year must be between 2000 and 2100"));

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,12 +12,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::attachment::MAX_PHOTO_BYTES;
-use crate::http::appeals::get::{parse_number, FollowQuery};
+use crate::http::appeals::get::{FollowQuery, parse_number};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, MaybeSignedIn};
+use crate::service::Hub;
 use crate::service::attachments::{self, Reader};
 use crate::service::view::rfc3339;
-use crate::service::Hub;
 use crate::storage::attachments::AttachmentMeta;
 
 /// The routes of this file, merged under `/api/v1` by `http::router`.

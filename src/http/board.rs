@@ -8,8 +8,8 @@ use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::ApiQuery;
-use crate::service::board::{self, BoardPage};
 use crate::service::Hub;
+use crate::service::board::{self, BoardPage};
 
 /// The routes of this file, merged under `/api/v1` by `http::router`.
 pub fn routes() -> Router<Hub> {

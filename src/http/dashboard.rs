@@ -2,17 +2,17 @@
 //! scope, as JSON or CSV (`?format=csv`, UTF-8 with a byte-order mark so that
 //! spreadsheet programs read the Chinese names). Definitions: `domain::metrics`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, SignedIn};
-use crate::service::metrics::{self, GridLoad, Ranking, Summary};
 use crate::service::Hub;
+use crate::service::metrics::{self, GridLoad, Ranking, Summary};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,7 +31,9 @@ fn wants_csv(format: Option<&str>) -> ApiResult<bool> {
     match format {
         None | Some("") | Some("json") => Ok(false),
         Some("csv") => Ok(true),
-        Some(other) => Err(ApiError::invalid("format", format!("format `{}` is not `json` or `csv`", other.chars().take(20).collect::<String>()))),
+        Some(other) => {
+            Err(ApiError::invalid("format", format!("format `{}` is not `json` or `csv`", other.chars().take(20).collect::<String>())))
+        }
     }
 }
 
@@ -71,7 +73,11 @@ fn hours(value: Option<f64>) -> String {
     ),
     security(("bearer" = []))
 )]
-pub async fn get_summary(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<DashboardQuery>) -> ApiResult<Response> {
+pub async fn get_summary(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<DashboardQuery>,
+) -> ApiResult<Response> {
     let csv = wants_csv(query.format.as_deref())?;
     let month = metrics::month(query.month.as_deref(), hub.clock.now_ms())?;
     let summary = metrics::summary(&hub, &staff, &month, metrics::basic_weight(query.basic_weight)?).await?;
@@ -86,7 +92,12 @@ pub async fn get_summary(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQ
         }
         "categories" => {
             let mut rows = vec![vec!["category_code".into(), "category_name".into(), "count".into()]];
-            rows.extend(summary.top_categories.iter().map(|category| vec![category.code.clone(), category.name.clone(), category.count.to_string()]));
+            rows.extend(
+                summary
+                    .top_categories
+                    .iter()
+                    .map(|category| vec![category.code.clone(), category.name.clone(), category.count.to_string()]),
+            );
             csv_response(&format!("minqing-categories-{}.csv", summary.month), rows)
         }
         "rates" => {
@@ -106,7 +117,10 @@ pub async fn get_summary(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQ
             ];
             csv_response(&format!("minqing-rates-{}.csv", summary.month), rows)
         }
-        other => Err(ApiError::invalid("table", format!("table `{}` is not `days`, `categories` or `rates`", other.chars().take(20).collect::<String>()))),
+        other => Err(ApiError::invalid(
+            "table",
+            format!("table `{}` is not `days`, `categories` or `rates`", other.chars().take(20).collect::<String>()),
+        )),
     }
 }
 
@@ -121,20 +135,40 @@ pub async fn get_summary(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQ
     ),
     security(("bearer" = []))
 )]
-pub async fn get_unit_ranking(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<DashboardQuery>) -> ApiResult<Response> {
+pub async fn get_unit_ranking(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<DashboardQuery>,
+) -> ApiResult<Response> {
     let csv = wants_csv(query.format.as_deref())?;
     let month = metrics::month(query.month.as_deref(), hub.clock.now_ms())?;
     let ranking = metrics::ranking(&hub, &staff, &month, metrics::basic_weight(query.basic_weight)?).await?;
     if !csv {
         return Ok(Json(ranking).into_response());
     }
-    let mut rows = vec![[
-        "rank", "unit_id", "unit_name", "score", "received", "resolved", "rated", "response_rate", "resolution_rate",
-        "satisfaction_rate", "on_time_rate", "return_rate", "reopen_rate", "mean_handling_hours", "dispatches", "returns",
-    ]
-    .iter()
-    .map(|name| name.to_string())
-    .collect::<Vec<String>>()];
+    let mut rows = vec![
+        [
+            "rank",
+            "unit_id",
+            "unit_name",
+            "score",
+            "received",
+            "resolved",
+            "rated",
+            "response_rate",
+            "resolution_rate",
+            "satisfaction_rate",
+            "on_time_rate",
+            "return_rate",
+            "reopen_rate",
+            "mean_handling_hours",
+            "dispatches",
+            "returns",
+        ]
+        .iter()
+        .map(|name| name.to_string())
+        .collect::<Vec<String>>(),
+    ];
     for unit in &ranking.units {
         let rates = &unit.line.rates;
         rows.push(vec![
@@ -177,7 +211,11 @@ pub struct GridLoadQuery {
     ),
     security(("bearer" = []))
 )]
-pub async fn get_grid_load(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<GridLoadQuery>) -> ApiResult<Json<Vec<GridLoad>>> {
+pub async fn get_grid_load(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<GridLoadQuery>,
+) -> ApiResult<Json<Vec<GridLoad>>> {
     let code = query.region_code.filter(|code| !code.is_empty()).unwrap_or_else(|| hub.config.county_code.clone());
     if code.len() > 12 || !code.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(ApiError::invalid("region_code", "region_code must be up to 12 digits"));

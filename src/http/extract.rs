@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::domain::access::Staff;
-use crate::service::{auth, Hub};
+use crate::service::{Hub, auth};
 
 /// JSON body parsed with a clear error (line, column and what was wrong).
 pub struct ApiJson<T>(pub T);
@@ -44,9 +44,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn serde_urlencoded_parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().map_err(|_| ApiError::invalid("query", "the query string is malformed"))?)
-        .map(|axum::extract::Query(value)| value)
-        .map_err(|error| ApiError::invalid("query", format!("the query string is not valid: {}", error.body_text())))
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}").parse().map_err(|_| ApiError::invalid("query", "the query string is malformed"))?,
+    )
+    .map(|axum::extract::Query(value)| value)
+    .map_err(|error| ApiError::invalid("query", format!("the query string is not valid: {}", error.body_text())))
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {

@@ -1,16 +1,16 @@
 //! The in-app inbox (the user's own and the unit's), message templates and the delivery log.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::access::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, SignedIn};
+use crate::service::Hub;
 use crate::service::notifications;
 use crate::service::view::rfc3339;
-use crate::service::Hub;
 use crate::storage::notifications::{DeliveryRow, NotificationRow, TemplateRow};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,7 +72,11 @@ pub struct InboxPage {
     responses((status = 200, description = "A page of notifications", body = InboxPage), (status = 400, description = "Bad query", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_notifications(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<InboxQuery>) -> ApiResult<Json<InboxPage>> {
+pub async fn list_notifications(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<InboxQuery>,
+) -> ApiResult<Json<InboxPage>> {
     let unit_box = match query.inbox.as_deref() {
         None | Some("me") => false,
         Some("unit") => true,

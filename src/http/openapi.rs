@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, admin_console, appeals, attachments, board, dashboard, notifications, places, policies, programmes, reports, session, supervision,
-    understanding,
+    admin, admin_console, appeals, attachments, board, dashboard, notifications, places, policies, programmes, reports, session,
+    supervision, understanding,
 };
 
 struct BearerAuth;

@@ -1,11 +1,11 @@
 //! Regions, grids, units and categories.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::geo::routing::{route, RouteOutcome};
+use crate::domain::geo::routing::{RouteOutcome, route};
 use crate::domain::taxonomy::Category;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, SignedIn};
@@ -38,13 +38,8 @@ fn grid_feature(grid: &GridRecord, members: Option<serde_json::Value>) -> serde_
 )]
 pub async fn get_grid(State(hub): State<Hub>, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
     let grid = hub.db.grid(&id).await?.ok_or_else(|| ApiError::not_found(format!("grid {}", id.chars().take(64).collect::<String>())))?;
-    let members: Vec<serde_json::Value> = hub
-        .db
-        .grid_members(&grid.id)
-        .await?
-        .into_iter()
-        .map(|(_, name, role)| serde_json::json!({ "name": name, "role": role }))
-        .collect();
+    let members: Vec<serde_json::Value> =
+        hub.db.grid_members(&grid.id).await?.into_iter().map(|(_, name, role)| serde_json::json!({ "name": name, "role": role })).collect();
     Ok(Json(grid_feature(&grid, Some(serde_json::Value::Array(members)))))
 }
 
@@ -59,7 +54,8 @@ pub async fn get_grid(State(hub): State<Hub>, Path(id): Path<String>) -> ApiResu
 )]
 pub async fn region_grids(State(hub): State<Hub>, Path(code): Path<String>) -> ApiResult<Json<serde_json::Value>> {
     let region = known_region(&hub, &code).await?;
-    let features: Vec<serde_json::Value> = hub.db.grids_in_region(&region.code).await?.iter().map(|grid| grid_feature(grid, None)).collect();
+    let features: Vec<serde_json::Value> =
+        hub.db.grids_in_region(&region.code).await?.iter().map(|grid| grid_feature(grid, None)).collect();
     Ok(Json(serde_json::json!({ "type": "FeatureCollection", "features": features })))
 }
 
@@ -120,7 +116,9 @@ pub async fn route_point(State(hub): State<Hub>, ApiQuery(query): ApiQuery<Route
     }
     let indexes = hub.place_indexes();
     Ok(Json(match route(&indexes.grids, &indexes.regions, query.lng, query.lat) {
-        RouteOutcome::Grid { grid_id, region_code } => RouteView { outcome: "grid", grid_id: Some(grid_id), region_code: Some(region_code) },
+        RouteOutcome::Grid { grid_id, region_code } => {
+            RouteView { outcome: "grid", grid_id: Some(grid_id), region_code: Some(region_code) }
+        }
         RouteOutcome::Region { region_code } => RouteView { outcome: "region", grid_id: None, region_code: Some(region_code) },
         RouteOutcome::TriageQueue => RouteView { outcome: "triage_queue", grid_id: None, region_code: None },
     }))

@@ -1,16 +1,16 @@
 //! Deadline policies: read the current one or any version; an administrator writes a new one.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::deadline_policy::DeadlinePolicy;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, SignedIn};
+use crate::service::Hub;
 use crate::service::policies::{self, PolicyVersion};
 use crate::service::view::rfc3339;
-use crate::service::Hub;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PolicyView {
@@ -86,6 +86,10 @@ pub async fn get_policy(State(hub): State<Hub>, SignedIn(_staff): SignedIn, Path
     ),
     security(("bearer" = []))
 )]
-pub async fn put_policy(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(update): ApiJson<PolicyUpdate>) -> ApiResult<Json<PolicyView>> {
+pub async fn put_policy(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(update): ApiJson<PolicyUpdate>,
+) -> ApiResult<Json<PolicyView>> {
     Ok(Json(policies::update(&hub, &staff, update.based_on, update.policy, &update.note).await?.into()))
 }

@@ -2,11 +2,11 @@
 //! the same content as the printable report page: its rates and place in the ranking,
 //! and its open appeals.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -15,7 +15,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, SignedIn};
 use crate::service::metrics;
 use crate::service::view::rfc3339;
-use crate::service::xlsx::{workbook_sheets_bytes, Sheet};
+use crate::service::xlsx::{Sheet, workbook_sheets_bytes};
 use crate::service::{Hub, ServiceError};
 use crate::storage::appeals::{AppealFilter, AppealOrder, NO_DEADLINE};
 
@@ -54,7 +54,11 @@ fn percent(value: Option<f64>) -> String {
     ),
     security(("bearer" = []))
 )]
-pub async fn unit_month_xlsx(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<UnitMonthQuery>) -> ApiResult<Response> {
+pub async fn unit_month_xlsx(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<UnitMonthQuery>,
+) -> ApiResult<Response> {
     let unit = hub.db.unit(query.unit_id).await?.ok_or_else(|| ApiError::not_found(format!("unit {}", query.unit_id)))?;
     let month = metrics::month(query.month.as_deref(), hub.clock.now_ms())?;
     let ranking = metrics::ranking(&hub, &staff, &month, metrics::basic_weight(query.basic_weight)?).await?;
@@ -63,7 +67,10 @@ pub async fn unit_month_xlsx(State(hub): State<Hub>, SignedIn(staff): SignedIn, 
     let mut rates: Vec<Vec<String>> = vec![
         vec!["单位".into(), unit.name.clone()],
         vec!["月份".into(), ranking.month.clone()],
-        vec!["排名".into(), line.map(|line| format!("{} / {}", line.line.rank, ranking.units.len())).unwrap_or_else(|| "本月无数据".into())],
+        vec![
+            "排名".into(),
+            line.map(|line| format!("{} / {}", line.line.rank, ranking.units.len())).unwrap_or_else(|| "本月无数据".into()),
+        ],
         vec!["综合得分".into(), line.and_then(|line| line.line.score).map(|score| format!("{score:.1}")).unwrap_or_else(|| "—".into())],
     ];
     if let Some(line) = line {
@@ -102,7 +109,12 @@ pub async fn unit_month_xlsx(State(hub): State<Hub>, SignedIn(staff): SignedIn, 
                 appeal.number.clone(),
                 appeal.status.label_zh().to_string(),
                 appeal.tier.label_zh().to_string(),
-                appeal.category_code.as_ref().and_then(|code| categories.iter().find(|category| &category.code == code)).map(|category| category.name.clone()).unwrap_or_default(),
+                appeal
+                    .category_code
+                    .as_ref()
+                    .and_then(|code| categories.iter().find(|category| &category.code == code))
+                    .map(|category| category.name.clone())
+                    .unwrap_or_default(),
                 rfc3339(appeal.received_ms),
                 if appeal.next_deadline_ms == NO_DEADLINE { String::new() } else { rfc3339(appeal.next_deadline_ms) },
                 if overdue { "是" } else { "否" }.to_string(),
@@ -113,7 +125,11 @@ pub async fn unit_month_xlsx(State(hub): State<Hub>, SignedIn(staff): SignedIn, 
 
     let bytes = workbook_sheets_bytes(&[
         Sheet { name: "指标", header: &["指标", "数值"], rows: &rates },
-        Sheet { name: "在办诉求", header: &["编号", "状态", "层级", "类别", "受理时间", "当前期限", "是否逾期", "内容摘要"], rows: &open_rows },
+        Sheet {
+            name: "在办诉求",
+            header: &["编号", "状态", "层级", "类别", "受理时间", "当前期限", "是否逾期", "内容摘要"],
+            rows: &open_rows,
+        },
     ])
     .map_err(|error| ApiError::from(ServiceError::Internal(error.to_string())))?;
     let disposition = format!("attachment; filename=\"minqing-report-{}-{}.xlsx\"", unit.id, ranking.month);

@@ -1,14 +1,14 @@
 //! Signing in and finding out who I am.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::access::{Role, UnitKind};
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, SignedIn};
-use crate::service::{auth, Hub};
+use crate::service::{Hub, auth};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

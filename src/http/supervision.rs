@@ -1,16 +1,16 @@
 //! Supervision: notices (督办) by hand, the key supervision list, urges, reminder notices,
 //! and the jobs table for operators.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::access::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, SignedIn};
-use crate::service::supervision;
 use crate::service::Hub;
+use crate::service::supervision;
 use crate::storage::jobs::JobRow;
 use crate::storage::supervision::{KeySupervisionRow, ReminderNoticeRow, SupervisionNoticeRow, UrgeRow};
 
@@ -67,7 +67,11 @@ pub async fn issue_notice(
     responses((status = 200, description = "Notices", body = [SupervisionNoticeRow]), (status = 403, description = "Not a supervisor", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_notices(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<SupervisionQuery>) -> ApiResult<Json<Vec<SupervisionNoticeRow>>> {
+pub async fn list_notices(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<SupervisionQuery>,
+) -> ApiResult<Json<Vec<SupervisionNoticeRow>>> {
     Ok(Json(supervision::notices(&hub, &staff, query.number.as_deref(), limit(&query)?).await?))
 }
 
@@ -78,7 +82,11 @@ pub async fn list_notices(State(hub): State<Hub>, SignedIn(staff): SignedIn, Api
     responses((status = 200, description = "Appeals under key supervision", body = [KeySupervisionRow]), (status = 403, description = "Not a supervisor", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn key_list(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<SupervisionQuery>) -> ApiResult<Json<Vec<KeySupervisionRow>>> {
+pub async fn key_list(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<SupervisionQuery>,
+) -> ApiResult<Json<Vec<KeySupervisionRow>>> {
     Ok(Json(supervision::key_list(&hub, &staff, limit(&query)?).await?))
 }
 
@@ -89,7 +97,11 @@ pub async fn key_list(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuer
     responses((status = 200, description = "Urges", body = [UrgeRow]), (status = 403, description = "Not a supervisor", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_urges(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<SupervisionQuery>) -> ApiResult<Json<Vec<UrgeRow>>> {
+pub async fn list_urges(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<SupervisionQuery>,
+) -> ApiResult<Json<Vec<UrgeRow>>> {
     Ok(Json(supervision::urges(&hub, &staff, limit(&query)?).await?))
 }
 
@@ -100,7 +112,11 @@ pub async fn list_urges(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQu
     responses((status = 200, description = "Reminder notices", body = [ReminderNoticeRow]), (status = 403, description = "Not a supervisor", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_reminders(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<SupervisionQuery>) -> ApiResult<Json<Vec<ReminderNoticeRow>>> {
+pub async fn list_reminders(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<SupervisionQuery>,
+) -> ApiResult<Json<Vec<ReminderNoticeRow>>> {
     Ok(Json(supervision::reminders(&hub, &staff, query.month.as_deref(), limit(&query)?).await?))
 }
 
@@ -118,7 +134,11 @@ pub struct JobsQuery {
     responses((status = 200, description = "Jobs", body = [JobRow]), (status = 403, description = "Not an administrator", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_jobs(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<JobsQuery>) -> ApiResult<Json<Vec<JobRow>>> {
+pub async fn list_jobs(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<JobsQuery>,
+) -> ApiResult<Json<Vec<JobRow>>> {
     if !staff.has(Role::Admin) {
         return Err(ApiError::forbidden("only an administrator reads the jobs table"));
     }

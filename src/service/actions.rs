@@ -6,12 +6,12 @@ use jiff::Timestamp;
 use super::{Hub, ServiceError};
 use crate::domain::access::Staff;
 use crate::domain::appeal::AppealStatus;
-use crate::domain::deadline::{due_at, extend, resume_after_pause, TimeLimit};
+use crate::domain::deadline::{TimeLimit, due_at, extend, resume_after_pause};
 use crate::domain::history::EventKind;
 use crate::domain::ownership::StepLimits;
-use crate::domain::workflow::{decide, Actor, Command, WorkflowState};
-use crate::storage::appeals::{append_event, load_for_update, set_handlers, update_appeal, AppealRecord, NewEvent, NO_DEADLINE};
+use crate::domain::workflow::{Actor, Command, WorkflowState, decide};
 use crate::storage::StorageError;
+use crate::storage::appeals::{AppealRecord, NO_DEADLINE, NewEvent, append_event, load_for_update, set_handlers, update_appeal};
 
 /// The workflow's view of a stored appeal.
 pub fn workflow_state(appeal: &AppealRecord) -> WorkflowState {
@@ -87,9 +87,7 @@ fn describe(command: &Command) -> (String, serde_json::Value) {
         Command::FollowUp { note, reached } => (note.clone(), json!({ "reached": reached })),
         Command::Rate { rating, comment } => (comment.clone().unwrap_or_default(), json!({ "rating": rating })),
         Command::Reopen { reason } => (reason.clone(), json!({})),
-        Command::MergeInto { primary_number, reason } => {
-            (reason.clone().unwrap_or_default(), json!({ "primary_number": primary_number }))
-        }
+        Command::MergeInto { primary_number, reason } => (reason.clone().unwrap_or_default(), json!({ "primary_number": primary_number })),
         Command::Close { note } => (note.clone().unwrap_or_default(), json!({})),
         Command::Reclassify { category_code, triage, tier, reason } => {
             (reason.clone(), json!({ "category_code": category_code, "triage": triage, "tier": tier }))

@@ -4,9 +4,9 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{auth, Hub, ServiceError};
+use super::{Hub, ServiceError, auth};
 use crate::domain::access::{GridRole, Role, Staff};
-use crate::domain::calendar::{parse_ics, CalendarDay, DayKind};
+use crate::domain::calendar::{CalendarDay, DayKind, parse_ics};
 use crate::domain::taxonomy::Category;
 use crate::storage::admin::UserChange;
 
@@ -57,7 +57,11 @@ pub async fn edit_user(hub: &Hub, staff: &Staff, user_id: i64, edit: UserEdit) -
         }
         Some(password) => {
             let password = password.to_string();
-            Some(tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.map_err(|error| ServiceError::Internal(error.to_string()))??)
+            Some(
+                tokio::task::spawn_blocking(move || auth::hash_password(&password))
+                    .await
+                    .map_err(|error| ServiceError::Internal(error.to_string()))??,
+            )
         }
     };
     let change = UserChange {
@@ -75,7 +79,13 @@ pub async fn edit_user(hub: &Hub, staff: &Staff, user_id: i64, edit: UserEdit) -
 }
 
 /// Renames a unit and/or names its head (who receives its 督办 notices).
-pub async fn edit_unit(hub: &Hub, staff: &Staff, unit_id: i64, name: Option<&str>, head_user_id: Option<Option<i64>>) -> Result<(), ServiceError> {
+pub async fn edit_unit(
+    hub: &Hub,
+    staff: &Staff,
+    unit_id: i64,
+    name: Option<&str>,
+    head_user_id: Option<Option<i64>>,
+) -> Result<(), ServiceError> {
     require_admin(staff)?;
     let name = name.map(str::trim);
     if name.is_some_and(|name| name.is_empty() || name.chars().count() > 100) {
@@ -152,7 +162,15 @@ pub async fn create_category(hub: &Hub, staff: &Staff, category: Category) -> Re
 
 /// Renames, re-assigns or (de)activates a category. A deactivated category is no longer
 /// offered or suggested; appeals that carry it keep it.
-pub async fn edit_category(hub: &Hub, staff: &Staff, code: &str, name: &str, department: &str, working_days: u32, active: bool) -> Result<(), ServiceError> {
+pub async fn edit_category(
+    hub: &Hub,
+    staff: &Staff,
+    code: &str,
+    name: &str,
+    department: &str,
+    working_days: u32,
+    active: bool,
+) -> Result<(), ServiceError> {
     require_admin(staff)?;
     check_category_fields(name, department, working_days)?;
     if !hub.db.update_category(code, name.trim(), department.trim(), working_days, active).await? {

@@ -11,7 +11,7 @@ use super::intake::secret_matches;
 use super::{Hub, ServiceError};
 use crate::domain::access::Staff;
 use crate::domain::appeal::AppealStatus;
-use crate::domain::attachment::{check_photo, MAX_PHOTOS_PER_APPEAL};
+use crate::domain::attachment::{MAX_PHOTOS_PER_APPEAL, check_photo};
 use crate::storage::appeals::AppealRecord;
 use crate::storage::attachments::{AttachmentMeta, NewAttachment, Stored};
 
@@ -41,7 +41,10 @@ pub async fn attach_photo(hub: &Hub, number: &str, reader: &Reader<'_>, bytes: &
         Reader::Staff(staff) => (format!("user:{}", staff.username), Some(staff.user_id)),
         Reader::Resident { .. } => {
             if matches!(appeal.status, AppealStatus::Closed | AppealStatus::Rejected | AppealStatus::Merged) {
-                return Err(ServiceError::Conflict(format!("appeal {number} is {}; photos can no longer be added", appeal.status.as_str())));
+                return Err(ServiceError::Conflict(format!(
+                    "appeal {number} is {}; photos can no longer be added",
+                    appeal.status.as_str()
+                )));
             }
             ("resident".to_string(), None)
         }
@@ -59,7 +62,9 @@ pub async fn attach_photo(hub: &Hub, number: &str, reader: &Reader<'_>, bytes: &
     match hub.db.store_attachment(&attachment, MAX_PHOTOS_PER_APPEAL).await? {
         Stored::New(meta) => Ok((meta, true)),
         Stored::Existing(meta) => Ok((meta, false)),
-        Stored::Full => Err(ServiceError::Conflict(format!("appeal {number} already has {MAX_PHOTOS_PER_APPEAL} photos, the most it may carry"))),
+        Stored::Full => {
+            Err(ServiceError::Conflict(format!("appeal {number} already has {MAX_PHOTOS_PER_APPEAL} photos, the most it may carry")))
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::domain::history::verify_chain;
-use crate::storage::schema::MIGRATIONS;
 use crate::storage::Db;
+use crate::storage::schema::MIGRATIONS;
 
 /// What a check of a database file found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,14 +72,19 @@ pub async fn verify_file(path: &Path) -> Result<BackupReport, BackupError> {
     if !path.is_file() {
         return Err(BackupError::Refused(format!("{} is not a file", path.display())));
     }
-    let db = Db::connect(&sqlite_url(path)).await.map_err(|error| BackupError::Refused(format!("{} is not a SQLite database: {error}", path.display())))?;
+    let db = Db::connect(&sqlite_url(path))
+        .await
+        .map_err(|error| BackupError::Refused(format!("{} is not a SQLite database: {error}", path.display())))?;
     let outcome = verify_open(&db, path).await;
     db.pool.close().await;
     outcome
 }
 
 async fn verify_open(db: &Db, path: &Path) -> Result<BackupReport, BackupError> {
-    let problems = db.integrity_problems().await.map_err(|error| BackupError::Refused(format!("{} is not a sound SQLite database: {error}", path.display())))?;
+    let problems = db
+        .integrity_problems()
+        .await
+        .map_err(|error| BackupError::Refused(format!("{} is not a sound SQLite database: {error}", path.display())))?;
     if !problems.is_empty() {
         return Err(BackupError::Refused(format!("{} fails SQLite's integrity check: {}", path.display(), problems.join("; "))));
     }
@@ -236,7 +241,8 @@ pub async fn run_backup(url: &str, out: &Path) -> anyhow::Result<i32> {
 /// `minqing restore FILE [--force]`: prints what was restored and where the old
 /// database was kept.
 pub async fn run_restore(url: &str, file: &Path, force: bool) -> anyhow::Result<i32> {
-    let target = sqlite_path_of(url).ok_or_else(|| anyhow::anyhow!("restore is for the embedded SQLite database; for PostgreSQL use pg_restore"))?;
+    let target =
+        sqlite_path_of(url).ok_or_else(|| anyhow::anyhow!("restore is for the embedded SQLite database; for PostgreSQL use pg_restore"))?;
     let (report, kept) = restore(file, &target, force).await?;
     println!(
         "restored {} into {}: schema {}, {} appeals, {} events, integrity and every hash chain checked",

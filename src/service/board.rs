@@ -50,7 +50,13 @@ fn local_date(ms: i64) -> String {
 }
 
 /// One page of the board.
-pub async fn page(hub: &Hub, region_prefix: Option<String>, category_prefix: Option<String>, cursor: Option<(i64, i64)>, limit: i64) -> Result<BoardPage, ServiceError> {
+pub async fn page(
+    hub: &Hub,
+    region_prefix: Option<String>,
+    category_prefix: Option<String>,
+    cursor: Option<(i64, i64)>,
+    limit: i64,
+) -> Result<BoardPage, ServiceError> {
     let filter = BoardFilter { region_prefix, category_prefix, before: cursor };
     let mut rows = hub.db.board_rows(&filter, limit + 1).await?;
     let more = rows.len() as i64 > limit;
@@ -72,7 +78,11 @@ pub async fn page(hub: &Hub, region_prefix: Option<String>, category_prefix: Opt
                 village_name: names.get(&row.region_code).cloned().unwrap_or_else(|| row.region_code.clone()),
                 township_name: if township != row.region_code { names.get(&township).cloned() } else { None },
                 category_code: row.category_code.clone(),
-                category_name: row.category_code.as_ref().and_then(|code| categories.iter().find(|category| &category.code == code)).map(|category| category.name.clone()),
+                category_name: row
+                    .category_code
+                    .as_ref()
+                    .and_then(|code| categories.iter().find(|category| &category.code == code))
+                    .map(|category| category.name.clone()),
                 received_on: local_date(row.received_ms),
                 resolved_on: local_date(row.resolved_ms),
                 days_to_resolve: ((row.resolved_ms - row.received_ms).max(0) + 86_399_999) / 86_400_000,

@@ -13,12 +13,12 @@ use rand::Rng;
 use super::{Hub, ServiceError};
 use crate::domain::appeal::{AppealNumber, AppealStatus, Tier};
 use crate::domain::deadline::{due_at, warning_at};
-use crate::domain::geo::routing::{route, RouteOutcome};
+use crate::domain::geo::routing::{RouteOutcome, route};
 use crate::domain::history::EventKind;
-use crate::domain::import::{convert_row, parse_mapping, resolve_columns, ImportRow, RowContext, RowProblem};
+use crate::domain::import::{ImportRow, RowContext, RowProblem, convert_row, parse_mapping, resolve_columns};
 use crate::domain::triage::suggest;
-use crate::storage::appeals::{append_event, insert_appeal, next_daily_sequence, update_appeal, AppealRecord, NewEvent, NO_DEADLINE};
 use crate::storage::StorageError;
+use crate::storage::appeals::{AppealRecord, NO_DEADLINE, NewEvent, append_event, insert_appeal, next_daily_sequence, update_appeal};
 
 /// What an import did, or would do.
 #[derive(Debug, Clone, Default)]
@@ -45,16 +45,27 @@ const IMPORT_ACTOR: &str = "import";
 
 /// Imports (or with `dry_run` checks) the appeals of one file. Problems with the mapping
 /// or the file as a whole are errors; problems with rows are in the report.
-pub async fn import_appeals(hub: &Hub, file_name: &str, bytes: &[u8], mapping_text: &str, dry_run: bool) -> Result<ImportReport, ServiceError> {
-    let mapping = parse_mapping(mapping_text).map_err(|problem| ServiceError::invalid("mapping", format!("the mapping is invalid: {problem}")))?;
+pub async fn import_appeals(
+    hub: &Hub,
+    file_name: &str,
+    bytes: &[u8],
+    mapping_text: &str,
+    dry_run: bool,
+) -> Result<ImportReport, ServiceError> {
+    let mapping =
+        parse_mapping(mapping_text).map_err(|problem| ServiceError::invalid("mapping", format!("the mapping is invalid: {problem}")))?;
     let table = super::import_files::read_table(file_name, bytes, mapping.source.encoding.as_deref(), mapping.source.sheet.as_deref())
         .map_err(|problem| ServiceError::invalid("file", format!("{file_name}: {problem}")))?;
     let columns = resolve_columns(&mapping, &table.header).map_err(|missing| {
-        ServiceError::invalid("mapping", format!("the mapping does not fit {file_name}: {} (its columns are: {})", missing.join("; "), table.header.join(", ")))
+        ServiceError::invalid(
+            "mapping",
+            format!("the mapping does not fit {file_name}: {} (its columns are: {})", missing.join("; "), table.header.join(", ")),
+        )
     })?;
 
     let county = hub.config.county_code.clone();
-    let regions: Vec<(String, String)> = hub.db.region_subtree(&county).await?.into_iter().map(|region| (region.code, region.name)).collect();
+    let regions: Vec<(String, String)> =
+        hub.db.region_subtree(&county).await?.into_iter().map(|region| (region.code, region.name)).collect();
     let categories = hub.category_list();
     let now_ms = hub.clock.now_ms();
     let context = RowContext { categories: &categories, regions: &regions, county_code: &county, now_ms };
@@ -142,7 +153,11 @@ async fn prepare(hub: &Hub, row: ImportRow, now_ms: i64) -> Result<(ImportRow, A
         // An appeal still open in the old system starts again here in the county's triage
         // queue, with a fresh dispatch deadline from the time of the import.
         let owner = super::intake::owner_unit(hub, Tier::Red, &county).await?;
-        let category_days = suggestion.category_code.as_deref().and_then(|code| categories.iter().find(|category| category.code == code)).map(|category| category.default_working_days);
+        let category_days = suggestion
+            .category_code
+            .as_deref()
+            .and_then(|code| categories.iter().find(|category| category.code == code))
+            .map(|category| category.default_working_days);
         let policy = super::policies::current(hub).await?;
         let limits = policy.policy.step_limits(suggestion.tier, suggestion.urgent, suggestion.category_code.as_deref(), category_days);
         let now = Timestamp::from_millisecond(now_ms).map_err(|error| ServiceError::Internal(error.to_string()))?;
@@ -212,7 +227,15 @@ async fn prepare(hub: &Hub, row: ImportRow, now_ms: i64) -> Result<(ImportRow, A
 }
 
 fn event(kind: EventKind, at_ms: i64, reason: String, payload: serde_json::Value) -> NewEvent {
-    NewEvent { kind: kind.as_str().to_string(), actor: IMPORT_ACTOR.to_string(), actor_user_id: None, actor_unit_id: None, at_ms, reason, payload_json: payload.to_string() }
+    NewEvent {
+        kind: kind.as_str().to_string(),
+        actor: IMPORT_ACTOR.to_string(),
+        actor_user_id: None,
+        actor_unit_id: None,
+        at_ms,
+        reason,
+        payload_json: payload.to_string(),
+    }
 }
 
 /// Numbers and writes one appeal with its history inside the import's transaction: the
@@ -321,7 +344,11 @@ pub fn report_lines(report: &ImportReport) -> Vec<String> {
             report.problems.len()
         ));
     } else if report.dry_run {
-        lines.push(format!("dry run ok: {} rows would be imported, {} skipped as imported before; nothing was changed", report.imported.len(), report.skipped.len()));
+        lines.push(format!(
+            "dry run ok: {} rows would be imported, {} skipped as imported before; nothing was changed",
+            report.imported.len(),
+            report.skipped.len()
+        ));
     } else {
         lines.push(format!("imported {} appeals, {} skipped as imported before", report.imported.len(), report.skipped.len()));
     }

@@ -22,11 +22,7 @@ const MAX_PART_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Reads a file by its extension: `.xlsx`, else CSV.
 pub fn read_table(file_name: &str, bytes: &[u8], encoding: Option<&str>, sheet: Option<&str>) -> Result<Table, String> {
-    if file_name.to_ascii_lowercase().ends_with(".xlsx") {
-        read_xlsx(bytes, sheet)
-    } else {
-        read_csv(bytes, encoding)
-    }
+    if file_name.to_ascii_lowercase().ends_with(".xlsx") { read_xlsx(bytes, sheet) } else { read_csv(bytes, encoding) }
 }
 
 /// Decodes CSV bytes: a UTF-8 byte-order mark or valid UTF-8 is UTF-8; otherwise (with
@@ -40,7 +36,8 @@ pub fn decode_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, Strin
     };
     match encoding.unwrap_or("auto") {
         "gbk" | "gb18030" => gbk(bytes),
-        "utf-8" | "utf8" => String::from_utf8(bytes.to_vec()).map_err(|error| format!("the file is not valid UTF-8 ({error}); set source.encoding = \"gbk\" if it is GBK")),
+        "utf-8" | "utf8" => String::from_utf8(bytes.to_vec())
+            .map_err(|error| format!("the file is not valid UTF-8 ({error}); set source.encoding = \"gbk\" if it is GBK")),
         _ => match std::str::from_utf8(bytes) {
             Ok(text) => Ok(text.to_string()),
             Err(_) => gbk(bytes),
@@ -53,7 +50,9 @@ pub fn read_csv(bytes: &[u8], encoding: Option<&str>) -> Result<Table, String> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
     let header = match records.next() {
-        Some(record) => record.map_err(|error| format!("the CSV header cannot be read: {error}"))?.iter().map(|cell| cell.trim().to_string()).collect(),
+        Some(record) => {
+            record.map_err(|error| format!("the CSV header cannot be read: {error}"))?.iter().map(|cell| cell.trim().to_string()).collect()
+        }
         None => return Err("the file is empty".into()),
     };
     let mut rows = Vec::new();
@@ -97,7 +96,10 @@ impl<'a> ZipArchive<'a> {
         let not_zip = || "the file is not an XLSX workbook (no zip directory found)".to_string();
         // The end-of-central-directory record is in the last 64 KiB + 22 bytes.
         let search_from = bytes.len().saturating_sub(65_557);
-        let end = (search_from..bytes.len().saturating_sub(21)).rev().find(|&at| bytes[at..at + 4] == [0x50, 0x4b, 0x05, 0x06]).ok_or_else(not_zip)?;
+        let end = (search_from..bytes.len().saturating_sub(21))
+            .rev()
+            .find(|&at| bytes[at..at + 4] == [0x50, 0x4b, 0x05, 0x06])
+            .ok_or_else(not_zip)?;
         let count = u16_at(bytes, end + 10)? as usize;
         let mut at = u32_at(bytes, end + 16)? as usize;
         let mut entries = HashMap::new();
@@ -113,7 +115,8 @@ impl<'a> ZipArchive<'a> {
             let comment_length = u16_at(bytes, at + 32)? as usize;
             let local_offset = u32_at(bytes, at + 42)? as usize;
             let name = bytes.get(at + 46..at + 46 + name_length).ok_or_else(not_zip)?;
-            entries.insert(String::from_utf8_lossy(name).into_owned(), ZipEntry { method, compressed_size, uncompressed_size, local_offset });
+            entries
+                .insert(String::from_utf8_lossy(name).into_owned(), ZipEntry { method, compressed_size, uncompressed_size, local_offset });
             at += 46 + name_length + extra_length + comment_length;
         }
         Ok(ZipArchive { bytes, entries })
@@ -125,7 +128,8 @@ impl<'a> ZipArchive<'a> {
         if u32_at(bytes, entry.local_offset)? != 0x0403_4b50 {
             return Err(format!("the XLSX part {name} is damaged"));
         }
-        let start = entry.local_offset + 30 + u16_at(bytes, entry.local_offset + 26)? as usize + u16_at(bytes, entry.local_offset + 28)? as usize;
+        let start =
+            entry.local_offset + 30 + u16_at(bytes, entry.local_offset + 26)? as usize + u16_at(bytes, entry.local_offset + 28)? as usize;
         let data = bytes.get(start..start + entry.compressed_size).ok_or_else(|| format!("the XLSX part {name} is truncated"))?;
         if entry.uncompressed_size > MAX_PART_BYTES {
             return Err(format!("the XLSX part {name} is larger than {MAX_PART_BYTES} bytes"));
@@ -192,7 +196,11 @@ pub fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, String> {
         .descendants()
         .filter(|node| node.has_tag_name("sheet"))
         .map(|node| {
-            let relation = node.attributes().find(|attribute| attribute.name() == "id").map(|attribute| attribute.value().to_string()).unwrap_or_default();
+            let relation = node
+                .attributes()
+                .find(|attribute| attribute.name() == "id")
+                .map(|attribute| attribute.value().to_string())
+                .unwrap_or_default();
             (node.attribute("name").unwrap_or("").to_string(), relation)
         })
         .collect();
@@ -240,7 +248,13 @@ pub fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, String> {
                     shared.get(index).cloned().ok_or_else(|| format!("row {number}: shared string {index} is missing"))?
                 }
                 Some("inlineStr") => cell.children().find(|node| node.has_tag_name("is")).map(text_of).unwrap_or_default(),
-                Some("b") => if value == "1" { "TRUE".into() } else { "FALSE".into() },
+                Some("b") => {
+                    if value == "1" {
+                        "TRUE".into()
+                    } else {
+                        "FALSE".into()
+                    }
+                }
                 Some("str" | "e") => value.to_string(),
                 _ => number_text(value),
             };

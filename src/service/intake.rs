@@ -9,11 +9,11 @@ use crate::domain::access::Staff;
 use crate::domain::appeal::{AppealNumber, AppealStatus, Channel};
 use crate::domain::contact::Contact;
 use crate::domain::deadline::due_at;
-use crate::domain::geo::routing::{route, RouteOutcome};
+use crate::domain::geo::routing::{RouteOutcome, route};
 use crate::domain::history::EventKind;
 use crate::domain::ownership::owner_candidates;
 use crate::domain::region::RegionLevel;
-use crate::storage::appeals::{insert_appeal, next_daily_sequence, AppealRecord, NewEvent, NO_DEADLINE};
+use crate::storage::appeals::{AppealRecord, NO_DEADLINE, NewEvent, insert_appeal, next_daily_sequence};
 
 /// A new appeal as parsed at the edge. Every field is already valid in shape.
 #[derive(Debug, Clone)]
@@ -122,7 +122,12 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
             categories
                 .iter()
                 .find(|category| &category.code == code)
-                .ok_or_else(|| ServiceError::invalid("category_code", format!("category_code `{code}` is not in the taxonomy; see GET /api/v1/categories")))?
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "category_code",
+                        format!("category_code `{code}` is not in the taxonomy; see GET /api/v1/categories"),
+                    )
+                })?
                 .clone(),
         ),
     };
@@ -182,7 +187,8 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
     let limits = policy.policy.step_limits(suggestion.tier, suggestion.urgent, suggestion.category_code.as_deref(), category_days);
     let dispatch_due_at = due_at(&hub.calendar, now, limits.dispatch);
     let dispatch_due = dispatch_due_at.as_millisecond();
-    let warn_ms = crate::domain::deadline::warning_at(&hub.calendar, now, dispatch_due_at, limits.dispatch, policy.policy.warn_share).as_millisecond();
+    let warn_ms = crate::domain::deadline::warning_at(&hub.calendar, now, dispatch_due_at, limits.dispatch, policy.policy.warn_share)
+        .as_millisecond();
 
     let secret = new_secret();
     let (lng, lat) = match input.point {
@@ -264,11 +270,7 @@ pub async fn prepare(hub: &Hub, input: NewAppeal, entered_by: Option<&Staff>) ->
 }
 
 /// Numbers and stores a prepared appeal inside the caller's transaction.
-pub async fn store(
-    hub: &Hub,
-    transaction: &mut sqlx::AnyConnection,
-    prepared: PreparedAppeal,
-) -> Result<IntakeReceipt, ServiceError> {
+pub async fn store(hub: &Hub, transaction: &mut sqlx::AnyConnection, prepared: PreparedAppeal) -> Result<IntakeReceipt, ServiceError> {
     let local_date = hub.calendar.local_date(hub.clock.now());
     let day = local_date.strftime("%Y%m%d").to_string();
     let sequence = next_daily_sequence(transaction, &day).await?;

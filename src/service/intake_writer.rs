@@ -10,10 +10,10 @@
 use sqlx::Acquire;
 use tokio::sync::{mpsc, oneshot};
 
-use super::intake::{store, IntakeReceipt, PreparedAppeal};
+use super::intake::{IntakeReceipt, PreparedAppeal, store};
 use super::{Hub, ServiceError};
-use crate::storage::appeals::{store_idempotent_response, AppealRecord};
 use crate::storage::StorageError;
+use crate::storage::appeals::{AppealRecord, store_idempotent_response};
 
 /// The largest number of appeals committed together.
 pub const MAX_BATCH: usize = 256;
@@ -31,7 +31,9 @@ pub struct IdempotencyRecord {
 pub enum IntakeOutcome {
     Stored(IntakeReceipt),
     /// A concurrent request with the same idempotency key was stored first.
-    KeyTaken { key: String },
+    KeyTaken {
+        key: String,
+    },
 }
 
 struct IntakeJob {
@@ -89,7 +91,8 @@ async fn write_batch(hub: &Hub, batch: Vec<IntakeJob>) {
             return;
         }
     };
-    let mut results: Vec<(oneshot::Sender<Result<IntakeOutcome, ServiceError>>, Result<IntakeOutcome, ServiceError>)> = Vec::with_capacity(batch.len());
+    let mut results: Vec<(oneshot::Sender<Result<IntakeOutcome, ServiceError>>, Result<IntakeOutcome, ServiceError>)> =
+        Vec::with_capacity(batch.len());
     for job in batch {
         let outcome = store_one(hub, &mut transaction, job.prepared, job.idempotency).await;
         results.push((job.reply, outcome));
@@ -140,10 +143,6 @@ async fn store_one(
     Ok(IntakeOutcome::Stored(receipt))
 }
 
-async fn store_in(
-    hub: &Hub,
-    savepoint: &mut sqlx::AnyConnection,
-    prepared: PreparedAppeal,
-) -> Result<IntakeReceipt, ServiceError> {
+async fn store_in(hub: &Hub, savepoint: &mut sqlx::AnyConnection, prepared: PreparedAppeal) -> Result<IntakeReceipt, ServiceError> {
     store(hub, savepoint, prepared).await
 }

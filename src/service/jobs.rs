@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use super::{Hub, ServiceError};
-use crate::storage::jobs::{fail_job_in, finish_job_in, ClaimedJob};
 use crate::storage::StorageError;
+use crate::storage::jobs::{ClaimedJob, fail_job_in, finish_job_in};
 
 /// How long a claimed job is a worker's before another may take it over.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -182,7 +182,13 @@ pub fn spawn_scheduler(hub: Hub, interval: Duration, mut shutdown: tokio::sync::
             }
             match tick(&hub, &worker).await {
                 Ok(report) if report.jobs_run + report.jobs_failed > 0 => {
-                    tracing::info!(ran = report.jobs_run, failed = report.jobs_failed, escalations = report.sweep.escalations, warnings = report.sweep.warnings, "scheduler tick");
+                    tracing::info!(
+                        ran = report.jobs_run,
+                        failed = report.jobs_failed,
+                        escalations = report.sweep.escalations,
+                        warnings = report.sweep.warnings,
+                        "scheduler tick"
+                    );
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "scheduler tick failed; retrying next tick"),

@@ -10,7 +10,9 @@ use super::{Hub, ServiceError};
 use crate::domain::access::Staff;
 use std::collections::BTreeMap;
 
-use crate::domain::metrics::{per_day, rank_counts, rank_units, rates, top_categories, RateCounts, Rates, ScoreWeights, UnitEvent, UnitScore};
+use crate::domain::metrics::{
+    RateCounts, Rates, ScoreWeights, UnitEvent, UnitScore, per_day, rank_counts, rank_units, rates, top_categories,
+};
 use crate::storage::rollups::MonthRollup;
 
 /// A calendar month in China time, as epoch-millisecond bounds and day starts.
@@ -138,7 +140,11 @@ pub async fn summary(hub: &Hub, reader: &Staff, month: &Month, basic_weight: f64
         .days
         .iter()
         .enumerate()
-        .map(|(index, day)| DayCount { day: day.clone(), received: received.get(index).copied().unwrap_or(0), resolved: resolved.get(index).copied().unwrap_or(0) })
+        .map(|(index, day)| DayCount {
+            day: day.clone(),
+            received: received.get(index).copied().unwrap_or(0),
+            resolved: resolved.get(index).copied().unwrap_or(0),
+        })
         .collect();
     let categories = hub.category_list();
     let top_categories = top_categories(&facts, 10)
@@ -166,12 +172,17 @@ pub fn summary_from_rollup(hub: &Hub, rollup: &MonthRollup, month: &Month, basic
         .iter()
         .enumerate()
         .map(|(index, day)| {
-            let (received, resolved) =
-                rollup.days.iter().find(|(day_index, _, _)| *day_index == index as i64).map(|(_, received, resolved)| (*received, *resolved)).unwrap_or((0, 0));
+            let (received, resolved) = rollup
+                .days
+                .iter()
+                .find(|(day_index, _, _)| *day_index == index as i64)
+                .map(|(_, received, resolved)| (*received, *resolved))
+                .unwrap_or((0, 0));
             DayCount { day: day.clone(), received, resolved }
         })
         .collect();
-    let mut top: Vec<(String, i64)> = per_category.into_iter().filter(|(_, count)| *count > 0).map(|(code, count)| (code.to_string(), count)).collect();
+    let mut top: Vec<(String, i64)> =
+        per_category.into_iter().filter(|(_, count)| *count > 0).map(|(code, count)| (code.to_string(), count)).collect();
     top.sort_by(|left, right| right.1.cmp(&left.1).then(left.0.cmp(&right.0)));
     top.truncate(10);
     let categories = hub.category_list();

@@ -58,7 +58,9 @@ impl Clock {
     pub fn now(&self) -> jiff::Timestamp {
         match self {
             Clock::System => jiff::Timestamp::now(),
-            Clock::Manual(millis) => jiff::Timestamp::from_millisecond(millis.load(Ordering::SeqCst)).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            Clock::Manual(millis) => {
+                jiff::Timestamp::from_millisecond(millis.load(Ordering::SeqCst)).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            }
         }
     }
 

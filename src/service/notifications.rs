@@ -17,8 +17,10 @@ use crate::domain::deadline_policy::render_template;
 use crate::domain::history::EventKind;
 use crate::domain::workflow::Actor;
 use crate::storage::appeals::AppealRecord;
-use crate::storage::jobs::{enqueue_job_in, NewJob};
-use crate::storage::notifications::{insert_delivery, insert_notification, template_in, Inbox, NewNotification, NotificationRow, TemplateRow};
+use crate::storage::jobs::{NewJob, enqueue_job_in};
+use crate::storage::notifications::{
+    Inbox, NewNotification, NotificationRow, TemplateRow, insert_delivery, insert_notification, template_in,
+};
 
 type Transaction = sqlx::AnyConnection;
 
@@ -44,14 +46,54 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "红色诉求{number}（{summary}）已超过办理时限，已列入重点督办库。请{unit}负责人督促办理并反馈。原因：{reason}",
         "a supervision notice (督办) to the head of the late unit",
     ),
-    ("dispatched", "新派单：诉求{number}", "诉求{number}（{summary}）已派至本单位办理，请在{deadline}前签收。", "an appeal was dispatched to the unit"),
-    ("urged", "催办：诉求{number}", "诉求{number}（{summary}）被催办（第{urge_count}次）：{reason}", "a supervisor or leader urged the appeal"),
-    ("returned", "退单：诉求{number}", "诉求{number}（{summary}）被承办单位退回：{reason}。请重新研判派单。", "the lead unit returned a dispatch"),
-    ("reminder", "工作提示函（{month}）", "{unit}：{month}以下指标未达到要求：{shortfalls}。请分析原因，限期整改。", "a monthly reminder notice (工作提示函)"),
-    ("work_assigned", "{kind}：{number}", "{kind}{number}（{title}）已交本单位（{action}），时限{deadline}。{reason}", "programme work (a claim, an order, a task, a dispute) was given to the unit"),
-    ("work_urged", "{action}：{number}", "{kind}{number}（{title}）：{reason}。当前状态{status}，时限{deadline}。", "programme work was urged (督单), reminded (工作提示) or declined"),
-    ("work_overdue", "逾期：{number}", "{kind}{number}（{title}）{reason}，当前状态{status}，请督促办理。", "programme work missed its deadline"),
-    ("schedule_reminder", "活动提醒：{title}", "{title}本期（{period}）尚未开展，请在{deadline}前组织并登记。", "a scheduled meeting or activity of this period has not been held yet"),
+    (
+        "dispatched",
+        "新派单：诉求{number}",
+        "诉求{number}（{summary}）已派至本单位办理，请在{deadline}前签收。",
+        "an appeal was dispatched to the unit",
+    ),
+    (
+        "urged",
+        "催办：诉求{number}",
+        "诉求{number}（{summary}）被催办（第{urge_count}次）：{reason}",
+        "a supervisor or leader urged the appeal",
+    ),
+    (
+        "returned",
+        "退单：诉求{number}",
+        "诉求{number}（{summary}）被承办单位退回：{reason}。请重新研判派单。",
+        "the lead unit returned a dispatch",
+    ),
+    (
+        "reminder",
+        "工作提示函（{month}）",
+        "{unit}：{month}以下指标未达到要求：{shortfalls}。请分析原因，限期整改。",
+        "a monthly reminder notice (工作提示函)",
+    ),
+    (
+        "work_assigned",
+        "{kind}：{number}",
+        "{kind}{number}（{title}）已交本单位（{action}），时限{deadline}。{reason}",
+        "programme work (a claim, an order, a task, a dispute) was given to the unit",
+    ),
+    (
+        "work_urged",
+        "{action}：{number}",
+        "{kind}{number}（{title}）：{reason}。当前状态{status}，时限{deadline}。",
+        "programme work was urged (督单), reminded (工作提示) or declined",
+    ),
+    (
+        "work_overdue",
+        "逾期：{number}",
+        "{kind}{number}（{title}）{reason}，当前状态{status}，请督促办理。",
+        "programme work missed its deadline",
+    ),
+    (
+        "schedule_reminder",
+        "活动提醒：{title}",
+        "{title}本期（{period}）尚未开展，请在{deadline}前组织并登记。",
+        "a scheduled meeting or activity of this period has not been held yet",
+    ),
 ];
 
 /// A message on its way out over a channel other than the inbox.
@@ -275,7 +317,14 @@ pub async fn after_action(
 }
 
 /// A page of an inbox: the signed-in user's own, or their unit's.
-pub async fn inbox(hub: &Hub, staff: &Staff, unit_box: bool, unread_only: bool, before: Option<i64>, limit: i64) -> Result<Vec<NotificationRow>, ServiceError> {
+pub async fn inbox(
+    hub: &Hub,
+    staff: &Staff,
+    unit_box: bool,
+    unread_only: bool,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<NotificationRow>, ServiceError> {
     let inbox = if unit_box { Inbox::Unit(staff.unit.id) } else { Inbox::User(staff.user_id) };
     Ok(hub.db.inbox(inbox, unread_only, before, limit.clamp(1, 200)).await?)
 }
@@ -330,7 +379,13 @@ pub async fn edit_template(hub: &Hub, staff: &Staff, kind: &str, title: &str, bo
     }
     let now_ms = hub.clock.now_ms();
     hub.db.upsert_template(kind, title, body, staff.user_id, now_ms).await?;
-    Ok(TemplateRow { kind: kind.to_string(), title: title.to_string(), body: body.to_string(), updated_ms: now_ms, updated_by: Some(staff.user_id) })
+    Ok(TemplateRow {
+        kind: kind.to_string(),
+        title: title.to_string(),
+        body: body.to_string(),
+        updated_ms: now_ms,
+        updated_by: Some(staff.user_id),
+    })
 }
 
 /// Runs one delivery attempt (a `deliver` job). Err means "retry later".

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::actions::visible_to;
-use super::intake::{submit as intake_submit, validate_text, IntakeReceipt, NewAppeal};
+use super::intake::{IntakeReceipt, NewAppeal, submit as intake_submit, validate_text};
 use super::{Hub, ServiceError};
 use crate::domain::access::Staff;
 use crate::domain::appeal::Channel;
@@ -12,8 +12,8 @@ use crate::domain::contact::Contact;
 use crate::domain::history::EventKind;
 use crate::domain::open311::{attributes_of, check_answers};
 use crate::domain::taxonomy::Category;
-use crate::storage::appeals::{append_event, load_for_update, update_appeal, NewEvent};
 use crate::storage::StorageError;
+use crate::storage::appeals::{NewEvent, append_event, load_for_update, update_appeal};
 
 /// One Open311 service: a category that appeals can be filed under, with its group.
 #[derive(Debug, Clone)]
@@ -72,8 +72,10 @@ pub struct ServiceRequestInput {
 /// deadlined and numbered by the one intake path, entered by the client's account.
 pub async fn submit_request(hub: &Hub, client: &Staff, input: ServiceRequestInput) -> Result<IntakeReceipt, ServiceError> {
     let service = service(hub, &input.service_code)?;
-    let answers = check_answers(attributes_of(&service.category.code), &input.answers).map_err(|problem| ServiceError::invalid("attribute", problem.message))?;
-    let mut text = input.description.as_deref().map(str::trim).filter(|text| !text.is_empty()).unwrap_or(&service.category.name).to_string();
+    let answers = check_answers(attributes_of(&service.category.code), &input.answers)
+        .map_err(|problem| ServiceError::invalid("attribute", problem.message))?;
+    let mut text =
+        input.description.as_deref().map(str::trim).filter(|text| !text.is_empty()).unwrap_or(&service.category.name).to_string();
     for answer in &answers {
         text.push_str(&format!("\n【{}】{}", answer.question, answer.answer));
     }
@@ -98,7 +100,13 @@ pub async fn submit_request(hub: &Hub, client: &Staff, input: ServiceRequestInpu
 /// Records a client's update (a resident's note) on an appeal as a `supplemented` event.
 /// It changes no state: a unit still has to resolve the appeal, and a resident closes
 /// the loop by rating it. Returns the update's id (`NUMBER-SEQ`).
-pub async fn add_update(hub: &Hub, client: &Staff, number: &str, description: &str, details: serde_json::Value) -> Result<String, ServiceError> {
+pub async fn add_update(
+    hub: &Hub,
+    client: &Staff,
+    number: &str,
+    description: &str,
+    details: serde_json::Value,
+) -> Result<String, ServiceError> {
     let not_found = || ServiceError::NotFound(format!("service_request_id {number}"));
     let snapshot = hub.db.appeal_by_number(number).await?.ok_or_else(not_found)?;
     if !visible_to(hub, client, &snapshot).await? {

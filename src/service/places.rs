@@ -6,9 +6,9 @@ use std::path::Path;
 use super::{Hub, PlaceIndexes, ServiceError};
 use crate::domain::geo::geojson::{multipolygon_to_geometry, parse_features};
 use crate::domain::geo::routing::{GridIndex, GridShape, RegionOutline, RegionOutlineIndex};
-use crate::domain::region::{implied_parent, RegionLevel};
-use crate::storage::places::{GridRecord, Region};
+use crate::domain::region::{RegionLevel, implied_parent};
 use crate::storage::Db;
+use crate::storage::places::{GridRecord, Region};
 
 impl Default for PlaceIndexes {
     fn default() -> Self {
@@ -172,7 +172,10 @@ pub async fn import_grids(hub: &Hub, geojson: &str) -> Result<usize, ServiceErro
         let id = property_text(&feature.properties, &["id", "grid_id"])
             .ok_or_else(|| ServiceError::invalid("geojson", format!("feature {index} has no `id` property")))?;
         if id.len() > 64 || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
-            return Err(ServiceError::invalid("geojson", format!("feature {index}: grid id `{id}` must be up to 64 letters, digits, - or _")));
+            return Err(ServiceError::invalid(
+                "geojson",
+                format!("feature {index}: grid id `{id}` must be up to 64 letters, digits, - or _"),
+            ));
         }
         if !ids.insert(id.clone()) {
             return Err(ServiceError::invalid("geojson", format!("feature {index}: grid id `{id}` appears twice")));

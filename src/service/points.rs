@@ -3,9 +3,12 @@
 
 use super::{Hub, ServiceError};
 use crate::domain::access::{Role, Staff};
-use crate::domain::points::{check_journal, reversal, statement, transfer, AccountKind, JournalKind, RuleDirection, Statement, MAX_POINTS};
-use crate::storage::points::{correction_of_in, ensure_account, journal_postings_in, post_journal, rule_in, JournalRow, NewJournal, PointAccount, PointRule, PostError};
+use crate::domain::points::{AccountKind, JournalKind, MAX_POINTS, RuleDirection, Statement, check_journal, reversal, statement, transfer};
 use crate::storage::StorageError;
+use crate::storage::points::{
+    JournalRow, NewJournal, PointAccount, PointRule, PostError, correction_of_in, ensure_account, journal_postings_in, post_journal,
+    rule_in,
+};
 
 type Transaction = sqlx::AnyConnection;
 
@@ -27,14 +30,25 @@ fn require_keeper(staff: &Staff, region_code: &str) -> Result<(), ServiceError> 
 
 fn post_error(error: PostError) -> ServiceError {
     match error {
-        PostError::Insufficient { account_id } => ServiceError::Conflict(format!("account {account_id} does not hold enough points; nothing was recorded")),
+        PostError::Insufficient { account_id } => {
+            ServiceError::Conflict(format!("account {account_id} does not hold enough points; nothing was recorded"))
+        }
         PostError::Duplicate(journal) => ServiceError::Conflict(format!("this was recorded already as journal {journal}")),
         PostError::Storage(error) => error.into(),
     }
 }
 
 /// Sets a community's rule (how many points for what, or what an item costs).
-pub async fn set_rule(hub: &Hub, staff: &Staff, region_code: &str, code: &str, label: &str, direction: RuleDirection, points: i64, active: bool) -> Result<PointRule, ServiceError> {
+pub async fn set_rule(
+    hub: &Hub,
+    staff: &Staff,
+    region_code: &str,
+    code: &str,
+    label: &str,
+    direction: RuleDirection,
+    points: i64,
+    active: bool,
+) -> Result<PointRule, ServiceError> {
     require_keeper(staff, region_code)?;
     if hub.db.region(region_code).await?.is_none() {
         return Err(ServiceError::invalid("region_code", format!("region_code `{region_code}` is not a known region")));
@@ -77,14 +91,20 @@ pub async fn earn_in(
     let rule = rule_in(transaction, region_code, rule_code)
         .await?
         .filter(|rule| rule.active && rule.direction == RuleDirection::Earn)
-        .ok_or_else(|| ServiceError::invalid("rule_code", format!("`{rule_code}` is not an active earning rule of {region_code}; see GET /api/v1/points/rules")))?;
+        .ok_or_else(|| {
+            ServiceError::invalid(
+                "rule_code",
+                format!("`{rule_code}` is not an active earning rule of {region_code}; see GET /api/v1/points/rules"),
+            )
+        })?;
     if !(1..=100).contains(&quantity) {
         return Err(ServiceError::invalid("quantity", "quantity is 1 to 100"));
     }
     let now_ms = hub.clock.now_ms();
     let person = ensure_account(transaction, AccountKind::Person, region_code, &holder.name, &holder.phone, now_ms).await?;
     let pool = ensure_account(transaction, AccountKind::Pool, region_code, "积分池", "", now_ms).await?;
-    let postings = transfer(pool.id, person.id, rule.points.saturating_mul(quantity)).map_err(|error| ServiceError::invalid("points", error.to_string()))?;
+    let postings = transfer(pool.id, person.id, rule.points.saturating_mul(quantity))
+        .map_err(|error| ServiceError::invalid("points", error.to_string()))?;
     check_journal(&postings).map_err(|error| ServiceError::Internal(error.to_string()))?;
     let journal = NewJournal {
         dedupe_key,
@@ -108,13 +128,24 @@ fn check_holder(holder: &Holder) -> Result<(), ServiceError> {
     }
     let digits = holder.phone.chars().filter(char::is_ascii_digit).count();
     if digits < 7 || digits > 15 || holder.phone.chars().any(|c| !(c.is_ascii_digit() || c == '-' || c == '+')) {
-        return Err(ServiceError::invalid("holder_phone", "holder_phone is the person's phone number, 7–15 digits: it tells two people of one name apart"));
+        return Err(ServiceError::invalid(
+            "holder_phone",
+            "holder_phone is the person's phone number, 7–15 digits: it tells two people of one name apart",
+        ));
     }
     Ok(())
 }
 
 /// Grants points (its own transaction).
-pub async fn earn(hub: &Hub, staff: &Staff, region_code: &str, holder: &Holder, rule_code: &str, quantity: i64, reason: &str) -> Result<JournalRow, ServiceError> {
+pub async fn earn(
+    hub: &Hub,
+    staff: &Staff,
+    region_code: &str,
+    holder: &Holder,
+    rule_code: &str,
+    quantity: i64,
+    reason: &str,
+) -> Result<JournalRow, ServiceError> {
     require_keeper(staff, region_code)?;
     check_holder(holder)?;
     let mut transaction = hub.db.begin_write().await?;
@@ -125,7 +156,14 @@ pub async fn earn(hub: &Hub, staff: &Staff, region_code: &str, holder: &Holder, 
 
 /// Spends a person's points on a catalogue item (a spending rule). Refused, changing
 /// nothing, when the balance does not cover it, even under concurrent spends.
-pub async fn spend(hub: &Hub, staff: &Staff, account_id: i64, rule_code: &str, quantity: i64, reason: &str) -> Result<JournalRow, ServiceError> {
+pub async fn spend(
+    hub: &Hub,
+    staff: &Staff,
+    account_id: i64,
+    rule_code: &str,
+    quantity: i64,
+    reason: &str,
+) -> Result<JournalRow, ServiceError> {
     let account = visible_account(hub, staff, account_id).await?;
     if account.kind != AccountKind::Person {
         return Err(ServiceError::invalid("account_id", "points are spent from a person's account"));
@@ -138,9 +176,12 @@ pub async fn spend(hub: &Hub, staff: &Staff, account_id: i64, rule_code: &str, q
     let rule = rule_in(&mut transaction, &account.region_code, rule_code)
         .await?
         .filter(|rule| rule.active && rule.direction == RuleDirection::Spend)
-        .ok_or_else(|| ServiceError::invalid("rule_code", format!("`{rule_code}` is not an item of {}'s points catalogue", account.region_code)))?;
+        .ok_or_else(|| {
+            ServiceError::invalid("rule_code", format!("`{rule_code}` is not an item of {}'s points catalogue", account.region_code))
+        })?;
     let redemption = ensure_account(&mut transaction, AccountKind::Redemption, &account.region_code, "兑换", "", now_ms).await?;
-    let postings = transfer(account.id, redemption.id, rule.points.saturating_mul(quantity)).map_err(|error| ServiceError::invalid("points", error.to_string()))?;
+    let postings = transfer(account.id, redemption.id, rule.points.saturating_mul(quantity))
+        .map_err(|error| ServiceError::invalid("points", error.to_string()))?;
     let journal_row = NewJournal {
         dedupe_key: None,
         region_code: account.region_code.clone(),
@@ -211,7 +252,8 @@ pub async fn visible_account(hub: &Hub, staff: &Staff, account_id: i64) -> Resul
 /// A person's statement for a month (`YYYY-MM`).
 pub async fn monthly_statement(hub: &Hub, staff: &Staff, account_id: i64, month: &str) -> Result<(PointAccount, Statement), ServiceError> {
     let account = visible_account(hub, staff, account_id).await?;
-    let (month, from_ms, to_ms) = super::sweep::month_bounds(hub, month).ok_or_else(|| ServiceError::invalid("month", "month is YYYY-MM"))?;
+    let (month, from_ms, to_ms) =
+        super::sweep::month_bounds(hub, month).ok_or_else(|| ServiceError::invalid("month", "month is YYYY-MM"))?;
     let opening = hub.db.point_balance_before(account.id, from_ms).await?;
     let lines = hub.db.point_lines(account.id, from_ms, to_ms).await?;
     Ok((account, statement(&month, opening, lines)))

@@ -6,7 +6,7 @@ use crate::domain::access::{Role, Staff};
 use crate::domain::deadline_policy::DeadlinePolicy;
 use crate::domain::ownership::StepLimits;
 use crate::storage::appeals::AppealRecord;
-use crate::storage::policies::{appeal_policy_version, policy_body_in, PolicyVersionRow};
+use crate::storage::policies::{PolicyVersionRow, appeal_policy_version, policy_body_in};
 
 /// A stored policy version, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,10 +85,7 @@ pub async fn update(hub: &Hub, staff: &Staff, based_on: i64, policy: DeadlinePol
 
 /// The policy an appeal keeps, read inside the caller's transaction. An appeal stored
 /// before policies were versioned keeps version 1, the shipped defaults it was timed by.
-pub async fn policy_of_appeal_in(
-    transaction: &mut sqlx::AnyConnection,
-    appeal_id: i64,
-) -> Result<(i64, DeadlinePolicy), ServiceError> {
+pub async fn policy_of_appeal_in(transaction: &mut sqlx::AnyConnection, appeal_id: i64) -> Result<(i64, DeadlinePolicy), ServiceError> {
     let version = appeal_policy_version(transaction, appeal_id).await?.unwrap_or(1);
     match policy_body_in(transaction, version).await? {
         Some(body) => {
@@ -104,9 +101,7 @@ pub async fn policy_of_appeal_in(
 /// The category's own default resolution limit, in working days.
 pub fn category_days(hub: &Hub, category_code: Option<&str>) -> Option<u32> {
     let categories = hub.category_list();
-    category_code
-        .and_then(|code| categories.iter().find(|category| category.code == code))
-        .map(|category| category.default_working_days)
+    category_code.and_then(|code| categories.iter().find(|category| category.code == code)).map(|category| category.default_working_days)
 }
 
 /// The limits of an appeal's steps under a policy, at the appeal's current tier.

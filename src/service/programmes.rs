@@ -7,16 +7,16 @@ use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::points::{earn_in, Holder};
-use super::work::{create_in, NewWorkItem};
+use super::points::{Holder, earn_in};
+use super::work::{NewWorkItem, create_in};
 use super::{Hub, ServiceError};
 use crate::domain::access::{Role, Staff, UnitKind};
 use crate::domain::appeal::AppealStatus;
 use crate::domain::programme::{WorkInput, WorkKind};
 use crate::domain::workflow::{Actor, Command};
-use crate::storage::programmes::{insert_attendee, schedule_in, set_meeting_details, AttendeeRow, MeetingRow, ScheduleRow};
-use crate::storage::work_items::{insert_list, ProgrammeList, WorkFilter, WorkItemRecord};
 use crate::storage::StorageError;
+use crate::storage::programmes::{AttendeeRow, MeetingRow, ScheduleRow, insert_attendee, schedule_in, set_meeting_details};
+use crate::storage::work_items::{ProgrammeList, WorkFilter, WorkItemRecord, insert_list};
 
 type Transaction = sqlx::AnyConnection;
 
@@ -54,7 +54,19 @@ pub async fn after_transition(
                 if rule.is_some_and(|rule| rule.active) {
                     let holder = Holder { name: format!("user:{user_id}"), phone: format!("user:{user_id}") };
                     let reason = format!("服务订单{}已完成并获评价", after.number);
-                    earn_in(hub, transaction, None, &after.region_code, &holder, "service_order", 1, &reason, (Some(after.id), None), Some(format!("order:{}", after.id))).await?;
+                    earn_in(
+                        hub,
+                        transaction,
+                        None,
+                        &after.region_code,
+                        &holder,
+                        "service_order",
+                        1,
+                        &reason,
+                        (Some(after.id), None),
+                        Some(format!("order:{}", after.id)),
+                    )
+                    .await?;
                 }
             }
         }
@@ -68,7 +80,16 @@ pub async fn after_transition(
                             Actor::Staff(staff) if appeal.lead_unit_id == Some(staff.unit.id) => actor.clone(),
                             _ => Actor::System,
                         };
-                        super::actions::apply_in(hub, transaction, &appeal.number, &actor_for_appeal, &Command::Resolve { reply }, None, &|_| true).await?;
+                        super::actions::apply_in(
+                            hub,
+                            transaction,
+                            &appeal.number,
+                            &actor_for_appeal,
+                            &Command::Resolve { reply },
+                            None,
+                            &|_| true,
+                        )
+                        .await?;
                     }
                 }
             }
@@ -92,7 +113,15 @@ pub struct NewProblem {
 }
 
 /// Publishes a challenge list (榜单) and its problems, all or nothing.
-pub async fn publish_challenge_list(hub: &Hub, staff: &Staff, title: &str, description: &str, region_code: &str, due: Timestamp, problems: &[NewProblem]) -> Result<(ProgrammeList, Vec<WorkItemRecord>), ServiceError> {
+pub async fn publish_challenge_list(
+    hub: &Hub,
+    staff: &Staff,
+    title: &str,
+    description: &str,
+    region_code: &str,
+    due: Timestamp,
+    problems: &[NewProblem],
+) -> Result<(ProgrammeList, Vec<WorkItemRecord>), ServiceError> {
     if !staff.unit.kind.is_territorial() || !staff.has_any(&[Role::Leader, Role::Admin, Role::Dispatcher]) {
         return Err(ServiceError::Forbidden("a committee's leader or dispatcher publishes challenge lists".into()));
     }
@@ -234,12 +263,21 @@ pub async fn challenge_claimants(hub: &Hub, staff: &Staff, region_prefix: &str) 
         return Err(ServiceError::Forbidden("the committee's view is for territorial units".into()));
     }
     let units: std::collections::HashMap<i64, String> = hub.db.units().await?.into_iter().map(|unit| (unit.id, unit.name)).collect();
-    let filter = WorkFilter { kind: Some(WorkKind::Challenge), region_prefix: Some(region_prefix.to_string()), limit: 5000, ..WorkFilter::default() };
+    let filter = WorkFilter {
+        kind: Some(WorkKind::Challenge),
+        region_prefix: Some(region_prefix.to_string()),
+        limit: 5000,
+        ..WorkFilter::default()
+    };
     let mut by_unit: std::collections::BTreeMap<i64, (usize, usize, usize, usize, Vec<f64>)> = Default::default();
     for item in hub.db.work_items(&filter).await? {
         let mut touch = |unit: i64, lead: bool| {
             let entry = by_unit.entry(unit).or_default();
-            if lead { entry.0 += 1 } else { entry.1 += 1 }
+            if lead {
+                entry.0 += 1
+            } else {
+                entry.1 += 1
+            }
             if item.late_ms.is_some() {
                 entry.2 += 1;
             }
@@ -292,18 +330,23 @@ pub struct NewOrder {
 /// Takes an order (点单) for the community's organisation to place (下单). A grid worker
 /// or operator may order for a resident. Returns the order and the resident's secret.
 pub async fn order_service(hub: &Hub, staff: Option<&Staff>, order: NewOrder) -> Result<(WorkItemRecord, String), ServiceError> {
-    let service = hub
-        .db
-        .catalogue_item(&order.region_code, &order.service_code)
-        .await?
-        .filter(|service| service.active)
-        .ok_or_else(|| ServiceError::invalid("service_code", format!("`{}` is not in the service catalogue of {}; see GET /api/v1/service-catalogue", order.service_code, order.region_code)))?;
+    let service =
+        hub.db.catalogue_item(&order.region_code, &order.service_code).await?.filter(|service| service.active).ok_or_else(|| {
+            ServiceError::invalid(
+                "service_code",
+                format!(
+                    "`{}` is not in the service catalogue of {}; see GET /api/v1/service-catalogue",
+                    order.service_code, order.region_code
+                ),
+            )
+        })?;
     let community = hub
         .db
         .unit_for_region(UnitKind::VillageOrganisation, &order.region_code)
         .await?
         .ok_or_else(|| ServiceError::invalid("region_code", "no community party organisation is set up for this region"))?;
-    let contact = crate::domain::contact::Contact::parse(Some(&order.requester_name), Some(&order.requester_phone)).map_err(|error| ServiceError::invalid("requester_phone", error.to_string()))?;
+    let contact = crate::domain::contact::Contact::parse(Some(&order.requester_name), Some(&order.requester_phone))
+        .map_err(|error| ServiceError::invalid("requester_phone", error.to_string()))?;
     let now = hub.clock.now();
     if let (Some(start), Some(end)) = (order.window_start, order.window_end) {
         if end <= start {
@@ -313,7 +356,8 @@ pub async fn order_service(hub: &Hub, staff: Option<&Staff>, order: NewOrder) ->
     if order.window_end.is_some_and(|end| end <= now) {
         return Err(ServiceError::invalid("window_end", "the window has already passed"));
     }
-    let finish_due = order.window_end.map(|end| end.as_millisecond()).unwrap_or_else(|| now.as_millisecond() + service.finish_hours * 3_600_000);
+    let finish_due =
+        order.window_end.map(|end| end.as_millisecond()).unwrap_or_else(|| now.as_millisecond() + service.finish_hours * 3_600_000);
     let response_minutes = hub.db.service_target(&order.region_code).await?.unwrap_or(DEFAULT_RESPONSE_MINUTES);
     let secret = super::intake::new_follow_secret();
     let new = NewWorkItem {
@@ -343,7 +387,16 @@ pub async fn order_service(hub: &Hub, staff: Option<&Staff>, order: NewOrder) ->
     let actor = staff.map_or(Actor::Resident, |staff| Actor::Staff(staff.clone()));
     let mut transaction = hub.db.begin_write().await?;
     let item = create_in(hub, &mut transaction, &actor, new).await?;
-    super::notifications::notify(hub, &mut transaction, super::notifications::Recipient::Unit(community.id), "work_assigned", None, &format!("work:{}:1", item.id), &super::work::work_values(hub, &item, "created", "新的服务订单，请下单派给服务队")).await?;
+    super::notifications::notify(
+        hub,
+        &mut transaction,
+        super::notifications::Recipient::Unit(community.id),
+        "work_assigned",
+        None,
+        &format!("work:{}:1", item.id),
+        &super::work::work_values(hub, &item, "created", "新的服务订单，请下单派给服务队"),
+    )
+    .await?;
     transaction.commit().await.map_err(StorageError::from)?;
     Ok((item, secret))
 }
@@ -367,14 +420,26 @@ pub struct ServiceCircleRecord {
 /// The "10-minute service circle" record of a community over `[from_ms, to_ms)`.
 pub async fn service_circle_record(hub: &Hub, region_code: &str, from_ms: i64, to_ms: i64) -> Result<ServiceCircleRecord, ServiceError> {
     let response_minutes = hub.db.service_target(region_code).await?.unwrap_or(DEFAULT_RESPONSE_MINUTES);
-    let filter = WorkFilter { kind: Some(WorkKind::ServiceOrder), region_prefix: Some(region_code.to_string()), limit: 5000, ..WorkFilter::default() };
-    let orders: Vec<WorkItemRecord> = hub.db.work_items(&filter).await?.into_iter().filter(|item| item.created_ms >= from_ms && item.created_ms < to_ms).collect();
-    let mut responses: Vec<f64> = orders.iter().filter_map(|item| item.responded_ms.map(|at| (at - item.created_ms) as f64 / 60_000.0)).collect();
+    let filter = WorkFilter {
+        kind: Some(WorkKind::ServiceOrder),
+        region_prefix: Some(region_code.to_string()),
+        limit: 5000,
+        ..WorkFilter::default()
+    };
+    let orders: Vec<WorkItemRecord> =
+        hub.db.work_items(&filter).await?.into_iter().filter(|item| item.created_ms >= from_ms && item.created_ms < to_ms).collect();
+    let mut responses: Vec<f64> =
+        orders.iter().filter_map(|item| item.responded_ms.map(|at| (at - item.created_ms) as f64 / 60_000.0)).collect();
     responses.sort_by(f64::total_cmp);
     let taken = responses.len();
     let within = orders
         .iter()
-        .filter(|item| item.responded_ms.is_some_and(|at| at - item.created_ms <= item.attributes.get("respond_minutes").and_then(serde_json::Value::as_i64).unwrap_or(response_minutes) * 60_000))
+        .filter(|item| {
+            item.responded_ms.is_some_and(|at| {
+                at - item.created_ms
+                    <= item.attributes.get("respond_minutes").and_then(serde_json::Value::as_i64).unwrap_or(response_minutes) * 60_000
+            })
+        })
         .count();
     let ratings: Vec<i64> = orders.iter().filter_map(|item| item.rating).collect();
     Ok(ServiceCircleRecord {
@@ -406,7 +471,13 @@ pub struct NewTask {
 }
 
 /// Opens a task ledger (台账) with its key tasks, all or nothing.
-pub async fn create_ledger(hub: &Hub, staff: &Staff, title: &str, region_code: &str, tasks: &[NewTask]) -> Result<(ProgrammeList, Vec<WorkItemRecord>), ServiceError> {
+pub async fn create_ledger(
+    hub: &Hub,
+    staff: &Staff,
+    title: &str,
+    region_code: &str,
+    tasks: &[NewTask],
+) -> Result<(ProgrammeList, Vec<WorkItemRecord>), ServiceError> {
     if !staff.unit.kind.is_territorial() || !staff.has_any(&[Role::Leader, Role::Admin, Role::Dispatcher, Role::Supervisor]) {
         return Err(ServiceError::Forbidden("a territorial unit's leader, dispatcher or supervisor keeps task ledgers".into()));
     }
@@ -418,7 +489,8 @@ pub async fn create_ledger(hub: &Hub, staff: &Staff, title: &str, region_code: &
     let now_ms = hub.clock.now_ms();
     let mut parsed = Vec::new();
     for (index, task) in tasks.iter().enumerate() {
-        let due: Timestamp = task.due_at.parse().map_err(|_| ServiceError::invalid("due_at", format!("task {}: due_at must be RFC 3339", index + 1)))?;
+        let due: Timestamp =
+            task.due_at.parse().map_err(|_| ServiceError::invalid("due_at", format!("task {}: due_at must be RFC 3339", index + 1)))?;
         if hub.db.unit(task.unit_id).await?.is_none() {
             return Err(ServiceError::invalid("unit_id", format!("task {}: unit {} does not exist", index + 1, task.unit_id)));
         }
@@ -481,10 +553,24 @@ pub struct LedgerProgress {
 
 /// The monthly comparison of progress per unit (逐月对比), from the ledger's first month
 /// to the current one.
-pub async fn ledger_progress(hub: &Hub, staff: &Staff, ledger_id: i64) -> Result<(ProgrammeList, Vec<LedgerProgress>, Vec<WorkItemRecord>), ServiceError> {
-    let list = hub.db.programme_list(ledger_id).await?.filter(|list| list.kind == "task_ledger").ok_or_else(|| ServiceError::NotFound(format!("task ledger {ledger_id}")))?;
-    let items = hub.db.work_items(&WorkFilter { kind: Some(WorkKind::Task), list_id: Some(ledger_id), limit: 5000, ..WorkFilter::default() }).await?;
-    let in_ledger = list.owner_unit_id == staff.unit.id || items.iter().any(|item| item.lead_unit_id == Some(staff.unit.id)) || staff.scope().admits(&list.region_code, &[]);
+pub async fn ledger_progress(
+    hub: &Hub,
+    staff: &Staff,
+    ledger_id: i64,
+) -> Result<(ProgrammeList, Vec<LedgerProgress>, Vec<WorkItemRecord>), ServiceError> {
+    let list = hub
+        .db
+        .programme_list(ledger_id)
+        .await?
+        .filter(|list| list.kind == "task_ledger")
+        .ok_or_else(|| ServiceError::NotFound(format!("task ledger {ledger_id}")))?;
+    let items = hub
+        .db
+        .work_items(&WorkFilter { kind: Some(WorkKind::Task), list_id: Some(ledger_id), limit: 5000, ..WorkFilter::default() })
+        .await?;
+    let in_ledger = list.owner_unit_id == staff.unit.id
+        || items.iter().any(|item| item.lead_unit_id == Some(staff.unit.id))
+        || staff.scope().admits(&list.region_code, &[]);
     if !in_ledger {
         return Err(ServiceError::NotFound(format!("task ledger {ledger_id}")));
     }
@@ -496,12 +582,14 @@ pub async fn ledger_progress(hub: &Hub, staff: &Staff, ledger_id: i64) -> Result
     let mut rows = Vec::new();
     while month <= last {
         let Ok(next) = month.checked_add(jiff::Span::new().months(1)) else { break };
-        let end_ms = next.to_zoned(tz.clone()).map(|zoned| zoned.timestamp().as_millisecond()).unwrap_or(i64::MAX).min(now.as_millisecond() + 1);
+        let end_ms =
+            next.to_zoned(tz.clone()).map(|zoned| zoned.timestamp().as_millisecond()).unwrap_or(i64::MAX).min(now.as_millisecond() + 1);
         let mut unit_ids: Vec<i64> = items.iter().filter_map(|item| item.lead_unit_id).collect();
         unit_ids.sort_unstable();
         unit_ids.dedup();
         for unit_id in unit_ids {
-            let mine: Vec<&WorkItemRecord> = items.iter().filter(|item| item.lead_unit_id == Some(unit_id) && item.status != "cancelled").collect();
+            let mine: Vec<&WorkItemRecord> =
+                items.iter().filter(|item| item.lead_unit_id == Some(unit_id) && item.status != "cancelled").collect();
             let done_by = |item: &WorkItemRecord| item.status == "done" && item.finished_ms.is_some_and(|at| at < end_ms);
             rows.push(LedgerProgress {
                 month: month.strftime("%Y-%m").to_string(),
@@ -531,7 +619,11 @@ pub async fn remind_lagging_units(hub: &Hub, staff: &Staff, ledger_id: i64, note
     let mut reminded: std::collections::BTreeMap<i64, usize> = Default::default();
     let actor = Actor::Staff(staff.clone());
     for item in items.iter().filter(|item| item.status == "open" && item.finish_due_ms.is_some_and(|due| due < now_ms)) {
-        let reason = if note.trim().is_empty() { format!("工作提示函：《{}》任务“{}”已逾期，请抓紧销号", list.title, item.title) } else { note.trim().to_string() };
+        let reason = if note.trim().is_empty() {
+            format!("工作提示函：《{}》任务“{}”已逾期，请抓紧销号", list.title, item.title)
+        } else {
+            note.trim().to_string()
+        };
         super::work::act(hub, &actor, &item.number, "remind", WorkInput { reason, ..WorkInput::default() }).await?;
         if let Some(unit) = item.lead_unit_id {
             *reminded.entry(unit).or_default() += 1;
@@ -555,7 +647,15 @@ pub struct Party {
 /// Registers a dispute for mediation, optionally from an appeal (which the agreement
 /// will resolve). The response deadline (assigning mediators) and the finishing deadline
 /// default to 3 and 30 working days.
-pub async fn register_dispute(hub: &Hub, staff: &Staff, title: &str, summary: &str, region_code: &str, parties: &[Party], appeal_number: Option<&str>) -> Result<WorkItemRecord, ServiceError> {
+pub async fn register_dispute(
+    hub: &Hub,
+    staff: &Staff,
+    title: &str,
+    summary: &str,
+    region_code: &str,
+    parties: &[Party],
+    appeal_number: Option<&str>,
+) -> Result<WorkItemRecord, ServiceError> {
     if !staff.unit.kind.is_territorial() {
         return Err(ServiceError::Forbidden("a community, township or the centre registers disputes".into()));
     }
@@ -569,7 +669,11 @@ pub async fn register_dispute(hub: &Hub, staff: &Staff, title: &str, summary: &s
     }
     let appeal_id = match appeal_number {
         Some(number) => {
-            let appeal = hub.db.appeal_by_number(number).await?.ok_or_else(|| ServiceError::invalid("appeal_number", format!("appeal {number} does not exist")))?;
+            let appeal = hub
+                .db
+                .appeal_by_number(number)
+                .await?
+                .ok_or_else(|| ServiceError::invalid("appeal_number", format!("appeal {number} does not exist")))?;
             if !super::actions::visible_to(hub, staff, &appeal).await? {
                 return Err(ServiceError::invalid("appeal_number", format!("appeal {number} does not exist")));
             }
@@ -616,7 +720,15 @@ pub struct NewAttendee {
 
 /// Records who attended a meeting, the photos and files, the schedule it fulfils, and
 /// grants each attendee with a phone the points of `points_rule` (once per meeting).
-pub async fn record_attendance(hub: &Hub, staff: &Staff, meeting_id: i64, schedule_id: Option<i64>, attachments: &[String], attendees: &[NewAttendee], points_rule: Option<&str>) -> Result<(MeetingRow, Vec<AttendeeRow>), ServiceError> {
+pub async fn record_attendance(
+    hub: &Hub,
+    staff: &Staff,
+    meeting_id: i64,
+    schedule_id: Option<i64>,
+    attachments: &[String],
+    attendees: &[NewAttendee],
+    points_rule: Option<&str>,
+) -> Result<(MeetingRow, Vec<AttendeeRow>), ServiceError> {
     let meeting = hub.db.meeting(meeting_id).await?.ok_or_else(|| ServiceError::NotFound(format!("meeting {meeting_id}")))?;
     if !staff.scope().admits(&meeting.region_code, &[]) {
         return Err(ServiceError::NotFound(format!("meeting {meeting_id}")));
@@ -626,21 +738,49 @@ pub async fn record_attendance(hub: &Hub, staff: &Staff, meeting_id: i64, schedu
     }
     let mut transaction = hub.db.begin_write().await?;
     if let Some(schedule_id) = schedule_id {
-        let schedule = schedule_in(&mut transaction, schedule_id).await?.ok_or_else(|| ServiceError::invalid("schedule_id", format!("schedule {schedule_id} does not exist")))?;
+        let schedule = schedule_in(&mut transaction, schedule_id)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("schedule_id", format!("schedule {schedule_id} does not exist")))?;
         if !meeting.region_code.starts_with(schedule.region_code.as_str()) {
             return Err(ServiceError::invalid("schedule_id", "the meeting is not in the schedule's region"));
         }
     }
-    set_meeting_details(&mut transaction, meeting_id, meeting.organiser_unit_id.unwrap_or(staff.unit.id), schedule_id.or(meeting.schedule_id), attachments).await?;
+    set_meeting_details(
+        &mut transaction,
+        meeting_id,
+        meeting.organiser_unit_id.unwrap_or(staff.unit.id),
+        schedule_id.or(meeting.schedule_id),
+        attachments,
+    )
+    .await?;
     for attendee in attendees {
         let name = text("name", &attendee.name, 50)?;
         let mut journal = None;
         if let (Some(rule), Some(phone)) = (points_rule, attendee.phone.as_deref()) {
             let holder = Holder { name: name.clone(), phone: phone.trim().to_string() };
             let reason = format!("参加{}《{}》", meeting.kind, meeting.title);
-            journal = Some(earn_in(hub, &mut transaction, Some(staff), &meeting.region_code, &holder, rule, 1, &reason, (None, Some(meeting_id)), Some(format!("meeting:{meeting_id}:{}", holder.phone))).await?);
+            journal = Some(
+                earn_in(
+                    hub,
+                    &mut transaction,
+                    Some(staff),
+                    &meeting.region_code,
+                    &holder,
+                    rule,
+                    1,
+                    &reason,
+                    (None, Some(meeting_id)),
+                    Some(format!("meeting:{meeting_id}:{}", holder.phone)),
+                )
+                .await?,
+            );
         }
-        let row = AttendeeRow { name, phone: attendee.phone.clone(), role: attendee.role.clone().unwrap_or_else(|| "群众".into()), points_journal_id: journal };
+        let row = AttendeeRow {
+            name,
+            phone: attendee.phone.clone(),
+            role: attendee.role.clone().unwrap_or_else(|| "群众".into()),
+            points_journal_id: journal,
+        };
         insert_attendee(&mut transaction, meeting_id, &row).await?;
     }
     transaction.commit().await.map_err(StorageError::from)?;
@@ -674,7 +814,13 @@ pub fn schedule_periods(hub: &Hub, schedule: &ScheduleRow, held: &[(i64, i64)], 
         }
         let end_ms = next.to_zoned(tz.clone()).map(|zoned| zoned.timestamp().as_millisecond()).unwrap_or(i64::MAX);
         let held_ids: Vec<i64> = held.iter().filter(|(_, at)| *at >= start_ms && *at < end_ms).map(|(id, _)| *id).collect();
-        periods.push(SchedulePeriod { period: start.strftime("%Y-%m").to_string(), start_ms, end_ms, held: !held_ids.is_empty(), held_meeting_ids: held_ids });
+        periods.push(SchedulePeriod {
+            period: start.strftime("%Y-%m").to_string(),
+            start_ms,
+            end_ms,
+            held: !held_ids.is_empty(),
+            held_meeting_ids: held_ids,
+        });
         start = next;
     }
     periods
@@ -693,9 +839,21 @@ pub async fn schedule_reminders(hub: &Hub) -> Result<usize, ServiceError> {
             continue;
         }
         let mut transaction = hub.db.begin_write().await?;
-        let values = [("title", schedule.title.clone()), ("period", current.period.clone()), ("deadline", super::view::rfc3339(current.end_ms))];
+        let values =
+            [("title", schedule.title.clone()), ("period", current.period.clone()), ("deadline", super::view::rfc3339(current.end_ms))];
         let key = format!("schedule:{}:{}", schedule.id, current.period);
-        if super::notifications::notify(hub, &mut transaction, super::notifications::Recipient::Unit(schedule.organiser_unit_id), "schedule_reminder", None, &key, &values).await?.is_some() {
+        if super::notifications::notify(
+            hub,
+            &mut transaction,
+            super::notifications::Recipient::Unit(schedule.organiser_unit_id),
+            "schedule_reminder",
+            None,
+            &key,
+            &values,
+        )
+        .await?
+        .is_some()
+        {
             sent += 1;
         }
         transaction.commit().await.map_err(StorageError::from)?;
@@ -735,7 +893,9 @@ pub struct ProgrammeDashboard {
 /// recorded) in `[from_ms, to_ms)`.
 pub async fn dashboard(hub: &Hub, region_code: &str, from_ms: i64, to_ms: i64) -> Result<ProgrammeDashboard, ServiceError> {
     let mut board = ProgrammeDashboard { region_code: region_code.to_string(), from_ms, to_ms, ..ProgrammeDashboard::default() };
-    let sum = |rows: &[(String, bool, i64)], pick: &dyn Fn(&str, bool) -> bool| rows.iter().filter(|(status, late, _)| pick(status, *late)).map(|(_, _, count)| count).sum::<i64>();
+    let sum = |rows: &[(String, bool, i64)], pick: &dyn Fn(&str, bool) -> bool| {
+        rows.iter().filter(|(status, late, _)| pick(status, *late)).map(|(_, _, count)| count).sum::<i64>()
+    };
     let challenges = hub.db.work_counts("challenge", region_code, from_ms, to_ms).await?;
     board.challenges_total = sum(&challenges, &|_, _| true);
     board.challenges_claimed = sum(&challenges, &|status, _| !matches!(status, "open" | "withdrawn"));
@@ -760,7 +920,9 @@ pub async fn dashboard(hub: &Hub, region_code: &str, from_ms: i64, to_ms: i64) -
     let now_ms = hub.clock.now_ms();
     for schedule in hub.db.schedules(region_code).await? {
         let held = hub.db.schedule_held(schedule.id).await?;
-        for period in schedule_periods(hub, &schedule, &held, now_ms).into_iter().filter(|period| period.start_ms < to_ms && period.end_ms > from_ms) {
+        for period in
+            schedule_periods(hub, &schedule, &held, now_ms).into_iter().filter(|period| period.start_ms < to_ms && period.end_ms > from_ms)
+        {
             board.scheduled_periods += 1;
             board.scheduled_periods_held += i64::from(period.held);
         }

@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use super::metrics::{month, Month};
+use super::metrics::{Month, month};
 use super::{Hub, ServiceError};
 use crate::domain::access::{Scope, Staff};
 use crate::storage::rollups::MonthRollup;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use jieba_rs::Jieba;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use tokio::sync::Mutex;
@@ -21,8 +21,8 @@ use tokio::sync::Mutex;
 use super::ServiceError;
 use crate::domain::access::Scope;
 use crate::domain::classify::features::is_content_token;
-use crate::storage::understanding::SearchRow;
 use crate::storage::Db;
+use crate::storage::understanding::SearchRow;
 
 /// The name the jieba tokenizer is registered under.
 const TOKENIZER: &str = "jieba_zh";
@@ -150,7 +150,13 @@ impl SearchIndex {
         index.tokenizers().register(TOKENIZER, JiebaTokenizer { jieba: Arc::clone(&jieba) });
         let writer = index.writer(50_000_000).map_err(internal)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(internal)?;
-        Ok(SearchIndex { jieba, fields, index, reader, writer: Mutex::new(Writer { writer, watermark_ms: i64::MIN, recent: HashMap::new() }) })
+        Ok(SearchIndex {
+            jieba,
+            fields,
+            index,
+            reader,
+            writer: Mutex::new(Writer { writer, watermark_ms: i64::MIN, recent: HashMap::new() }),
+        })
     }
 
     /// Indexes every appeal changed since the last catch-up. Returns how many rows.
@@ -232,15 +238,23 @@ impl SearchIndex {
         let number = query.trim().to_ascii_uppercase();
         let mut matching: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if number.starts_with("MQ-") {
-            matching.push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(fields.number, &number), IndexRecordOption::Basic))));
+            matching
+                .push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(fields.number, &number), IndexRecordOption::Basic))));
         }
         if !words.is_empty() {
             let every_word: Vec<(Occur, Box<dyn Query>)> = words
                 .iter()
                 .map(|word| {
                     let either: Vec<(Occur, Box<dyn Query>)> = vec![
-                        (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(fields.text, word), IndexRecordOption::WithFreqs)) as Box<dyn Query>),
-                        (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(fields.address, word), IndexRecordOption::WithFreqs))),
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(Term::from_field_text(fields.text, word), IndexRecordOption::WithFreqs))
+                                as Box<dyn Query>,
+                        ),
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(Term::from_field_text(fields.address, word), IndexRecordOption::WithFreqs)),
+                        ),
                     ];
                     (Occur::Must, Box::new(BooleanQuery::new(either)) as Box<dyn Query>)
                 })
@@ -253,7 +267,10 @@ impl SearchIndex {
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(matching))));
         let scope_clause: Vec<(Occur, Box<dyn Query>)> = match scope {
             Scope::RegionSubtreeOrHandledBy { region_prefix, unit_id } => vec![
-                (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(fields.region_path, region_prefix), IndexRecordOption::Basic))),
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(Term::from_field_text(fields.region_path, region_prefix), IndexRecordOption::Basic)),
+                ),
                 (Occur::Should, Box::new(TermQuery::new(Term::from_field_i64(fields.units, *unit_id), IndexRecordOption::Basic))),
             ],
             Scope::HandledBy { unit_id } => {
@@ -262,7 +279,9 @@ impl SearchIndex {
         };
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(scope_clause))));
         let searcher = self.reader.searcher();
-        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit.clamp(1, CANDIDATES)).order_by_score()).map_err(internal)?;
+        let top = searcher
+            .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit.clamp(1, CANDIDATES)).order_by_score())
+            .map_err(internal)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let document: TantivyDocument = searcher.doc(address).map_err(internal)?;

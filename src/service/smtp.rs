@@ -36,7 +36,9 @@ pub fn check_mailbox(address: &str) -> Result<(), String> {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return Err(format!("`{address}` is not an email address (no @)"));
     };
-    let bad = |character: char| character.is_whitespace() || character.is_control() || matches!(character, '<' | '>' | ',' | ';' | '"' | '(' | ')');
+    let bad = |character: char| {
+        character.is_whitespace() || character.is_control() || matches!(character, '<' | '>' | ',' | ';' | '"' | '(' | ')')
+    };
     if local.is_empty() || domain.is_empty() || address.chars().any(bad) || address.len() > 254 {
         return Err(format!("`{address}` is not a plain email address"));
     }
@@ -156,7 +158,11 @@ pub fn encode_header_words(text: &str) -> String {
 /// Doubles a leading dot on every line (RFC 5321 §4.5.2), so no line of the message can be
 /// read as the end of DATA.
 pub fn dot_stuff(message: &str) -> String {
-    message.split("\r\n").map(|line| if line.starts_with('.') { format!(".{line}") } else { line.to_string() }).collect::<Vec<_>>().join("\r\n")
+    message
+        .split("\r\n")
+        .map(|line| if line.starts_with('.') { format!(".{line}") } else { line.to_string() })
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 /// Text with every line ending (LF, CR or CRLF) made CRLF, as mail requires.
@@ -208,7 +214,10 @@ impl Conversation {
         let mut text = Vec::new();
         loop {
             let line = self.line().await?;
-            let code = line.get(..3).and_then(|code| code.parse::<u16>().ok()).ok_or_else(|| format!("the relay sent a malformed reply `{line}`"))?;
+            let code = line
+                .get(..3)
+                .and_then(|code| code.parse::<u16>().ok())
+                .ok_or_else(|| format!("the relay sent a malformed reply `{line}`"))?;
             text.push(line.get(4..).unwrap_or("").trim().to_string());
             // `250-…` continues a multi-line reply; `250 …` (or a bare `250`) ends it.
             if line.as_bytes().get(3) != Some(&b'-') {
@@ -247,11 +256,7 @@ impl Conversation {
 
     async fn expect(&mut self, step: &str, accepted: &[u16]) -> Result<(u16, String), String> {
         let (code, text) = self.reply().await?;
-        if accepted.contains(&code) {
-            Ok((code, text))
-        } else {
-            Err(format!("the relay refused {step}: {code} {text}"))
-        }
+        if accepted.contains(&code) { Ok((code, text)) } else { Err(format!("the relay refused {step}: {code} {text}")) }
     }
 }
 
@@ -286,7 +291,9 @@ impl SmtpSender {
     /// DATA, the message, QUIT.
     async fn converse(&self, to: &str, message: &str) -> Result<(), String> {
         let relay = &self.relay;
-        let stream = TcpStream::connect((relay.host.as_str(), relay.port)).await.map_err(|error| format!("cannot reach the SMTP relay {}:{}: {error}", relay.host, relay.port))?;
+        let stream = TcpStream::connect((relay.host.as_str(), relay.port))
+            .await
+            .map_err(|error| format!("cannot reach the SMTP relay {}:{}: {error}", relay.host, relay.port))?;
         let mut conversation = Conversation { stream, buffer: Vec::new() };
         conversation.expect("the connection", &[220]).await?;
         let hello = conversation.exchange("EHLO", &format!("EHLO {}\r\n", self.hello_name), &[250]).await;
@@ -324,7 +331,8 @@ impl Sender for SmtpSender {
                 return Err(format!("no email address is known for {}", message.address));
             };
             let now = jiff::Timestamp::now();
-            let date = jiff::fmt::rfc2822::to_string(&now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))).map_err(|error| format!("cannot format the Date header: {error}"))?;
+            let date = jiff::fmt::rfc2822::to_string(&now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))))
+                .map_err(|error| format!("cannot format the Date header: {error}"))?;
             let message_id = self.new_message_id(now);
             let envelope = Envelope { from: &self.from, to, date: &date, message_id: &message_id };
             let text = compose_message(&envelope, &message.title, &message.body);
@@ -342,7 +350,8 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc_4648() {
-        let cases = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")];
+        let cases =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")];
         for (plain, encoded) in cases {
             assert_eq!(base64_encode(plain.as_bytes()), encoded, "{plain}");
         }
@@ -366,7 +375,12 @@ mod tests {
 
     #[test]
     fn composed_messages_use_crlf_and_base64_lines() {
-        let envelope = Envelope { from: "hub@county.gov.cn", to: "office@county.gov.cn", date: "Mon, 2 Mar 2026 10:00:00 +0800", message_id: "1.0.ab@county.gov.cn" };
+        let envelope = Envelope {
+            from: "hub@county.gov.cn",
+            to: "office@county.gov.cn",
+            date: "Mon, 2 Mar 2026 10:00:00 +0800",
+            message_id: "1.0.ab@county.gov.cn",
+        };
         let message = compose_message(&envelope, "标题", &"正文\n第二行".repeat(20));
         assert!(!message.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
         let (head, body) = message.split_once("\r\n\r\n").expect("a blank line after the headers");

@@ -4,8 +4,8 @@
 use super::{Hub, ServiceError};
 use crate::domain::access::{Role, Staff};
 use crate::domain::escalation::late_unit;
-use crate::storage::supervision::{KeySupervisionRow, ReminderNoticeRow, SupervisionNoticeRow, UrgeRow};
 use crate::storage::StorageError;
+use crate::storage::supervision::{KeySupervisionRow, ReminderNoticeRow, SupervisionNoticeRow, UrgeRow};
 
 fn require_supervisor(staff: &Staff) -> Result<(), ServiceError> {
     if staff.has_any(&[Role::Supervisor, Role::Leader, Role::Admin]) {
@@ -30,7 +30,10 @@ pub async fn issue_notice(hub: &Hub, staff: &Staff, number: &str, reason: &str) 
         return Err(ServiceError::NotFound(format!("appeal {number}")));
     }
     if appeal.status.is_terminal() {
-        return Err(ServiceError::invalid("number", format!("appeal {number} is {}; only appeals still being handled are supervised", appeal.status)));
+        return Err(ServiceError::invalid(
+            "number",
+            format!("appeal {number} is {}; only appeals still being handled are supervised", appeal.status),
+        ));
     }
     let late = late_unit(appeal.status, appeal.owner_unit_id, appeal.lead_unit_id);
     let now_ms = hub.clock.now_ms();

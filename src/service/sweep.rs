@@ -12,13 +12,15 @@ use jiff::Timestamp;
 use super::{Hub, ServiceError};
 use crate::domain::deadline::warning_at;
 use crate::domain::deadline_policy::{DeadlinePolicy, Step};
-use crate::domain::escalation::{late_unit, on_breach, shortfalls, timed_step, Breach};
+use crate::domain::escalation::{Breach, late_unit, on_breach, shortfalls, timed_step};
 use crate::domain::ownership::StepLimits;
 use crate::domain::workflow::{Actor, Command, WorkflowError};
-use crate::storage::appeals::{AppealRecord, NO_DEADLINE};
-use crate::storage::jobs::{enqueue_job_in, NewJob};
-use crate::storage::supervision::{add_to_key_list, clear_warning_in, insert_notice, insert_reminder, unit_name_and_head_in, NewSupervisionNotice};
 use crate::storage::StorageError;
+use crate::storage::appeals::{AppealRecord, NO_DEADLINE};
+use crate::storage::jobs::{NewJob, enqueue_job_in};
+use crate::storage::supervision::{
+    NewSupervisionNotice, add_to_key_list, clear_warning_in, insert_notice, insert_reminder, unit_name_and_head_in,
+};
 
 /// How many due appeals one sweep pass queues at most (the next pass takes the rest).
 pub const SWEEP_BATCH: i64 = 1000;
@@ -171,7 +173,8 @@ pub async fn escalate_in(hub: &Hub, transaction: &mut sqlx::AnyConnection, appea
     };
     if on_breach(applied.before.tier) == Breach::Supervise {
         let late = late_unit(applied.before.status, applied.before.owner_unit_id, applied.before.lead_unit_id);
-        raise_supervision(hub, transaction, &applied.after, late, "automatic", &reason, None, &format!("supervise:{appeal_id}:{due_ms}")).await?;
+        raise_supervision(hub, transaction, &applied.after, late, "automatic", &reason, None, &format!("supervise:{appeal_id}:{due_ms}"))
+            .await?;
     }
     tracing::info!(number = %applied.after.number, tier = %applied.after.tier, "deadline missed: escalated");
     Ok(true)
@@ -213,10 +216,28 @@ pub async fn raise_supervision(
     values.push(("reason", reason.to_string()));
     values.push(("unit", unit_name));
     if let Some(head) = head {
-        super::notifications::notify(hub, transaction, super::notifications::Recipient::User(head), "supervision", Some(appeal.id), dedupe_key, &values).await?;
+        super::notifications::notify(
+            hub,
+            transaction,
+            super::notifications::Recipient::User(head),
+            "supervision",
+            Some(appeal.id),
+            dedupe_key,
+            &values,
+        )
+        .await?;
     }
     if let Some(unit) = late_unit_id {
-        super::notifications::notify(hub, transaction, super::notifications::Recipient::Unit(unit), "supervision", Some(appeal.id), dedupe_key, &values).await?;
+        super::notifications::notify(
+            hub,
+            transaction,
+            super::notifications::Recipient::Unit(unit),
+            "supervision",
+            Some(appeal.id),
+            dedupe_key,
+            &values,
+        )
+        .await?;
     }
     Ok(true)
 }
@@ -282,7 +303,16 @@ pub async fn monthly_reminders(hub: &Hub, month: &str) -> Result<usize, ServiceE
             .map(|shortfall| format!("{} {:.0}%（要求{:.0}%）", shortfall.label_zh, shortfall.value * 100.0, shortfall.threshold * 100.0))
             .collect();
         let values = [("unit", name), ("month", expected.clone()), ("shortfalls", described.join("；"))];
-        super::notifications::notify_unit_and_head(hub, &mut transaction, *unit_id, "reminder", None, &format!("reminder:{unit_id}:{expected}"), &values).await?;
+        super::notifications::notify_unit_and_head(
+            hub,
+            &mut transaction,
+            *unit_id,
+            "reminder",
+            None,
+            &format!("reminder:{unit_id}:{expected}"),
+            &values,
+        )
+        .await?;
         written += 1;
     }
     transaction.commit().await.map_err(StorageError::from)?;

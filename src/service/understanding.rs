@@ -15,10 +15,10 @@ use super::search::SearchIndex;
 use super::{Hub, ServiceError};
 use crate::domain::access::{Role, Staff};
 use crate::domain::appeal::{AppealStatus, Channel, Tier};
-use crate::domain::classify::corpus::{parse_jsonl, LabelledAppeal, SHIPPED_CORPUS};
-use crate::domain::classify::rules::{seed_rules, ClassifierRule};
+use crate::domain::classify::corpus::{LabelledAppeal, SHIPPED_CORPUS, parse_jsonl};
+use crate::domain::classify::rules::{ClassifierRule, seed_rules};
 use crate::domain::classify::{Classifier, Model, TrainingExample};
-use crate::domain::duplicates::{assess, DuplicateFacts, DuplicateRule};
+use crate::domain::duplicates::{DuplicateFacts, DuplicateRule, assess};
 use crate::domain::hotspot::{self, HotspotRule, TopicCandidate};
 use crate::domain::ownership::owner_candidates;
 use crate::domain::taxonomy::Category;
@@ -121,7 +121,10 @@ pub fn suggest(hub: &Hub, text: &str, channel: Channel, given_category: Option<&
 /// Trains a model from examples, stores it, and starts using it. Returns the model id.
 pub async fn train_and_store(hub: &Hub, examples: &[TrainingExample], source: &str) -> Result<i64, ServiceError> {
     if examples.is_empty() {
-        return Err(ServiceError::invalid("examples", "nothing to train from: no confirmed appeals (dispatched, with a category) and no file"));
+        return Err(ServiceError::invalid(
+            "examples",
+            "nothing to train from: no confirmed appeals (dispatched, with a category) and no file",
+        ));
     }
     let model = Model::train(&hub.understanding.jieba, examples);
     let json = serde_json::to_string(&model).map_err(|error| ServiceError::Internal(error.to_string()))?;
@@ -135,11 +138,7 @@ pub async fn train_and_store(hub: &Hub, examples: &[TrainingExample], source: &s
 // Rules.
 
 fn require_admin(staff: &Staff) -> Result<(), ServiceError> {
-    if staff.has(Role::Admin) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("only an administrator edits classifier rules".into()))
-    }
+    if staff.has(Role::Admin) { Ok(()) } else { Err(ServiceError::Forbidden("only an administrator edits classifier rules".into())) }
 }
 
 fn check_rule(hub: &Hub, rule: &ClassifierRule) -> Result<(), ServiceError> {
@@ -306,7 +305,10 @@ pub async fn scan_hotspots(hub: &Hub) -> Result<Vec<HotspotWarning>, ServiceErro
             if !by_grid && hub.db.region_warning_exists_since(&region_code, &count.category_code, recent_from).await? {
                 continue;
             }
-            let category_name = categories.iter().find(|category| category.code == count.category_code).map_or(count.category_code.clone(), |category| category.name.clone());
+            let category_name = categories
+                .iter()
+                .find(|category| category.code == count.category_code)
+                .map_or(count.category_code.clone(), |category| category.name.clone());
             let place_name = match hub.db.region(&region_code).await? {
                 Some(region) if by_grid => format!("{} 网格 {}", region.name, count.place_code),
                 Some(region) => region.name,
@@ -382,7 +384,13 @@ pub struct TopicCandidateView {
 }
 
 /// The month's most frequent problem types per township in the reader's region.
-pub async fn monthly_topics(hub: &Hub, reader: &Staff, from_ms: i64, until_ms: i64, top: usize) -> Result<Vec<TownshipTopics>, ServiceError> {
+pub async fn monthly_topics(
+    hub: &Hub,
+    reader: &Staff,
+    from_ms: i64,
+    until_ms: i64,
+    top: usize,
+) -> Result<Vec<TownshipTopics>, ServiceError> {
     let prefix = if reader.unit.kind.is_territorial() { reader.unit.region_code.clone() } else { hub.config.county_code.clone() };
     let counts = hub.db.township_category_counts(&prefix, from_ms, until_ms).await?;
     let categories = hub.category_list();
@@ -393,8 +401,10 @@ pub async fn monthly_topics(hub: &Hub, reader: &Staff, from_ms: i64, until_ms: i
             .into_iter()
             .enumerate()
             .map(|(rank, candidate)| {
-                let category_name = categories.iter().find(|category| category.code == candidate.category_code).map(|category| category.name.clone());
-                let reason = format!("本月 {} 件，占本乡镇已分类诉求的 {:.0}%，排第 {}", candidate.appeals, candidate.share * 100.0, rank + 1);
+                let category_name =
+                    categories.iter().find(|category| category.code == candidate.category_code).map(|category| category.name.clone());
+                let reason =
+                    format!("本月 {} 件，占本乡镇已分类诉求的 {:.0}%，排第 {}", candidate.appeals, candidate.share * 100.0, rank + 1);
                 TopicCandidateView { candidate, category_name, reason }
             })
             .collect();

@@ -9,7 +9,7 @@ use crate::domain::access::Staff;
 use crate::domain::appeal::{AppealStatus, Channel, Rating, Tier, Triage};
 use crate::domain::contact::{mask_name, mask_phone};
 use crate::domain::history::EventKind;
-use crate::domain::workflow::{available_actions, Actor};
+use crate::domain::workflow::{Actor, available_actions};
 use crate::storage::appeals::{AppealRecord, EventRow, NO_DEADLINE};
 
 /// Formats epoch milliseconds as RFC 3339 in China time.

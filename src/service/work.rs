@@ -8,15 +8,17 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::notifications::{notify, notify_unit_and_head, Recipient};
+use super::notifications::{Recipient, notify, notify_unit_and_head};
 use super::{Hub, ServiceError};
 use crate::domain::access::{Staff, UnitKind};
-use crate::domain::deadline::{due_at, TimeLimit};
-use crate::domain::programme::{decide, Clock, Effect, WorkError, WorkInput, WorkKind, WorkState};
+use crate::domain::deadline::{TimeLimit, due_at};
+use crate::domain::programme::{Clock, Effect, WorkError, WorkInput, WorkKind, WorkState, decide};
 use crate::domain::workflow::Actor;
-use crate::storage::jobs::{enqueue_job_in, NewJob};
-use crate::storage::work_items::{append_item_event, insert_item, load_item_for_update, set_units, update_item, NewWorkEvent, WorkItemRecord};
 use crate::storage::StorageError;
+use crate::storage::jobs::{NewJob, enqueue_job_in};
+use crate::storage::work_items::{
+    NewWorkEvent, WorkItemRecord, append_item_event, insert_item, load_item_for_update, set_units, update_item,
+};
 
 type Transaction = sqlx::AnyConnection;
 
@@ -182,7 +184,8 @@ pub async fn create_in(hub: &Hub, transaction: &mut Transaction, actor: &Actor, 
         actor_unit_id,
         at_ms: now_ms,
         reason: item.title.clone(),
-        payload_json: serde_json::json!({ "kind": item.kind, "region_code": item.region_code, "lead_unit_id": item.lead_unit_id }).to_string(),
+        payload_json: serde_json::json!({ "kind": item.kind, "region_code": item.region_code, "lead_unit_id": item.lead_unit_id })
+            .to_string(),
     };
     let stored = insert_item(transaction, &item, &event).await?;
     if let Some(lead) = stored.lead_unit_id {
@@ -351,7 +354,16 @@ async fn after_action(
     match action {
         "urge" | "remind" => {
             let target = after.lead_unit_id.unwrap_or(after.owner_unit_id);
-            notify_unit_and_head(hub, transaction, target, "work_urged", None, &format!("work:{}:{}", after.id, after.event_count), &work_values(hub, after, action, reason)).await?;
+            notify_unit_and_head(
+                hub,
+                transaction,
+                target,
+                "work_urged",
+                None,
+                &format!("work:{}:{}", after.id, after.event_count),
+                &work_values(hub, after, action, reason),
+            )
+            .await?;
         }
         "decline" => notify_work(hub, transaction, after, Recipient::Unit(after.owner_unit_id), "work_urged", action, reason).await?,
         _ => {}
@@ -377,7 +389,15 @@ pub fn work_values(hub: &Hub, item: &WorkItemRecord, action: &str, reason: &str)
     ]
 }
 
-async fn notify_work(hub: &Hub, transaction: &mut Transaction, item: &WorkItemRecord, recipient: Recipient, kind: &str, action: &str, reason: &str) -> Result<(), ServiceError> {
+async fn notify_work(
+    hub: &Hub,
+    transaction: &mut Transaction,
+    item: &WorkItemRecord,
+    recipient: Recipient,
+    kind: &str,
+    action: &str,
+    reason: &str,
+) -> Result<(), ServiceError> {
     let key = format!("work:{}:{}", item.id, item.event_count);
     notify(hub, transaction, recipient, kind, None, &key, &work_values(hub, item, action, reason)).await?;
     Ok(())
@@ -433,7 +453,8 @@ pub async fn escalate(hub: &Hub, item_id: i64, due_ms: i64) -> Result<bool, Serv
     let reason = format!("超过{label}时限{}分钟", overdue.as_secs() / 60);
     let input = WorkInput { reason: reason.clone(), ..WorkInput::default() };
     let mut transaction = hub.db.begin_write().await?;
-    let guard = move |item: &WorkItemRecord| item.next_deadline_ms == Some(due_ms) && due_ms <= now_ms && item.escalated_due_ms != Some(due_ms);
+    let guard =
+        move |item: &WorkItemRecord| item.next_deadline_ms == Some(due_ms) && due_ms <= now_ms && item.escalated_due_ms != Some(due_ms);
     let applied = match apply_in(hub, &mut transaction, &Actor::System, &snapshot.number, "escalate", &input, &guard).await {
         Ok(Some(applied)) => applied,
         Ok(None) | Err(ServiceError::Conflict(_)) => return Ok(false),

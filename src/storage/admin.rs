@@ -59,7 +59,11 @@ impl Db {
                     display_name: row.try_get("display_name")?,
                     unit_id: row.try_get("unit_id")?,
                     unit_name: row.try_get("unit_name")?,
-                    roles: roles.split(',').filter(|part| !part.is_empty()).map(|part| part.parse::<Role>().map_err(corrupt)).collect::<Result<_>>()?,
+                    roles: roles
+                        .split(',')
+                        .filter(|part| !part.is_empty())
+                        .map(|part| part.parse::<Role>().map_err(corrupt))
+                        .collect::<Result<_>>()?,
                     active: row.try_get::<i64, _>("active")? != 0,
                 })
             })
@@ -85,7 +89,11 @@ impl Db {
             sqlx::query("UPDATE users SET roles = $1 WHERE id = $2").bind(text.join(",")).bind(user_id).execute(&mut *transaction).await?;
         }
         if let Some(active) = change.active {
-            sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(i64::from(active)).bind(user_id).execute(&mut *transaction).await?;
+            sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                .bind(i64::from(active))
+                .bind(user_id)
+                .execute(&mut *transaction)
+                .await?;
         }
         if let Some(hash) = change.password_hash {
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *transaction).await?;
@@ -140,23 +148,23 @@ impl Db {
         .execute(&self.pool)
         .await
         .map_err(StorageError::from)
-        .map_err(|error| if error.is_unique_violation() { StorageError::Conflict(format!("category {} exists already", category.code)) } else { error })?;
+        .map_err(|error| {
+            if error.is_unique_violation() { StorageError::Conflict(format!("category {} exists already", category.code)) } else { error }
+        })?;
         Ok(())
     }
 
     /// Replaces a category's name, department, limit and active flag (the code and the
     /// parent stay: appeals refer to the code).
     pub async fn update_category(&self, code: &str, name: &str, department: &str, working_days: u32, active: bool) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE categories SET name = $1, department = $2, default_working_days = $3, active = $4 WHERE code = $5",
-        )
-        .bind(name)
-        .bind(department)
-        .bind(i64::from(working_days))
-        .bind(i64::from(active))
-        .bind(code)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("UPDATE categories SET name = $1, department = $2, default_working_days = $3, active = $4 WHERE code = $5")
+            .bind(name)
+            .bind(department)
+            .bind(i64::from(working_days))
+            .bind(i64::from(active))
+            .bind(code)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -7,7 +7,7 @@ use super::sql::SqlBuilder;
 use super::{Db, Result, StorageError};
 use crate::domain::access::Scope;
 use crate::domain::appeal::{AppealStatus, Channel, Rating, Tier, Triage};
-use crate::domain::history::{event_hash, EventRecord, StoredEvent, GENESIS_HASH};
+use crate::domain::history::{EventRecord, GENESIS_HASH, StoredEvent, event_hash};
 
 /// The value of `next_deadline_ms` when nothing is due: sorts last, never swept.
 pub const NO_DEADLINE: i64 = i64::MAX;
@@ -138,14 +138,10 @@ fn corrupt(error: impl std::fmt::Display) -> StorageError {
 pub(crate) fn appeal_from_row(row: &sqlx::any::AnyRow) -> Result<AppealRecord> {
     let text = |column: &str| -> Result<String> { Ok(row.try_get::<String, _>(column)?) };
     let flag = |column: &str| -> Result<bool> { Ok(row.try_get::<i64, _>(column)? != 0) };
-    let rating = match (
-        row.try_get::<Option<String>, _>("rating_resolution")?,
-        row.try_get::<Option<String>, _>("rating_satisfaction")?,
-    ) {
-        (Some(resolution), Some(satisfaction)) => Some(Rating {
-            resolution: resolution.parse().map_err(corrupt)?,
-            satisfaction: satisfaction.parse().map_err(corrupt)?,
-        }),
+    let rating = match (row.try_get::<Option<String>, _>("rating_resolution")?, row.try_get::<Option<String>, _>("rating_satisfaction")?) {
+        (Some(resolution), Some(satisfaction)) => {
+            Some(Rating { resolution: resolution.parse().map_err(corrupt)?, satisfaction: satisfaction.parse().map_err(corrupt)? })
+        }
         _ => None,
     };
     let reasons: String = text("triage_reasons")?;
@@ -226,11 +222,7 @@ pub async fn next_daily_sequence(transaction: &mut AnyConnection, day: &str) -> 
 
 /// Inserts a new appeal with its first event ("received") and returns its id.
 /// The record's `id`, `event_count`, `head_hash` and `version` are ignored and set here.
-pub async fn insert_appeal(
-    transaction: &mut AnyConnection,
-    appeal: &AppealRecord,
-    first_event: &NewEvent,
-) -> Result<AppealRecord> {
+pub async fn insert_appeal(transaction: &mut AnyConnection, appeal: &AppealRecord, first_event: &NewEvent) -> Result<AppealRecord> {
     let mut builder = SqlBuilder::new("INSERT INTO appeals (");
     builder.push(
         "number, secret_hash, text, channel, lat, lng, address, region_code, grid_id, category_code, triage, tier, urgent, \
@@ -423,7 +415,8 @@ pub async fn sync_work_queue(transaction: &mut AnyConnection, appeal: &AppealRec
     if !appeal.status.is_open() {
         return Ok(());
     }
-    let mut units: Vec<i64> = appeal.owner_unit_id.into_iter().chain(appeal.lead_unit_id).chain(appeal.co_unit_ids.iter().copied()).collect();
+    let mut units: Vec<i64> =
+        appeal.owner_unit_id.into_iter().chain(appeal.lead_unit_id).chain(appeal.co_unit_ids.iter().copied()).collect();
     units.sort_unstable();
     units.dedup();
     for unit_id in units {
@@ -440,10 +433,7 @@ pub async fn sync_work_queue(transaction: &mut AnyConnection, appeal: &AppealRec
 /// Replaces the appeal's current handlers. Units that handled it before stay recorded
 /// as `former`, so a department keeps seeing what was once dispatched to it.
 pub async fn set_handlers(transaction: &mut AnyConnection, appeal_id: i64, lead: Option<i64>, co: &[i64]) -> Result<()> {
-    sqlx::query("UPDATE appeal_handlers SET role = 'former' WHERE appeal_id = $1")
-        .bind(appeal_id)
-        .execute(&mut *transaction)
-        .await?;
+    sqlx::query("UPDATE appeal_handlers SET role = 'former' WHERE appeal_id = $1").bind(appeal_id).execute(&mut *transaction).await?;
     let current = lead.into_iter().map(|unit| (unit, "lead")).chain(co.iter().map(|unit| (*unit, "co")));
     for (unit_id, role) in current {
         sqlx::query(
@@ -572,8 +562,9 @@ impl Db {
         let queue_unit = filter.queue_of_unit.filter(|_| order == AppealOrder::Deadline);
         let mut builder = match queue_unit {
             Some(unit) => {
-                let mut builder =
-                    SqlBuilder::new(&format!("SELECT {APPEAL_COLUMNS} FROM work_queue wq JOIN appeals a ON a.id = wq.appeal_id WHERE wq.unit_id = "));
+                let mut builder = SqlBuilder::new(&format!(
+                    "SELECT {APPEAL_COLUMNS} FROM work_queue wq JOIN appeals a ON a.id = wq.appeal_id WHERE wq.unit_id = "
+                ));
                 builder.bind(unit);
                 builder
             }
@@ -631,7 +622,9 @@ impl Db {
         if let Some(unit) = filter.queue_of_unit.filter(|_| queue_unit.is_none()) {
             builder.push(" AND a.status IN ('received', 'accepted', 'dispatched', 'signed_for', 'in_progress', 'returned')");
             builder.push(" AND (a.owner_unit_id = ").bind(unit);
-            builder.push(" OR EXISTS (SELECT 1 FROM appeal_handlers q WHERE q.appeal_id = a.id AND q.role <> 'former' AND q.unit_id = ").bind(unit);
+            builder
+                .push(" OR EXISTS (SELECT 1 FROM appeal_handlers q WHERE q.appeal_id = a.id AND q.role <> 'former' AND q.unit_id = ")
+                .bind(unit);
             builder.push("))");
         }
         if let Some(due) = filter.due_before_ms {

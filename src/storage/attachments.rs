@@ -61,7 +61,11 @@ impl Db {
     pub async fn store_attachment(&self, attachment: &NewAttachment<'_>, max_per_appeal: i64) -> Result<Stored> {
         let mut transaction = self.begin_write().await?;
         let sql = format!("SELECT {META_COLUMNS} FROM attachments WHERE appeal_id = $1 AND sha256 = $2");
-        let existing = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(attachment.appeal_id).bind(attachment.sha256).fetch_optional(&mut *transaction).await?;
+        let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(attachment.appeal_id)
+            .bind(attachment.sha256)
+            .fetch_optional(&mut *transaction)
+            .await?;
         if let Some(row) = existing {
             return Ok(Stored::Existing(meta_from_row(&row)?));
         }
@@ -69,7 +73,11 @@ impl Db {
             // Serialise uploads to one appeal, so the count below stays true until commit.
             sqlx::query("SELECT id FROM appeals WHERE id = $1 FOR UPDATE").bind(attachment.appeal_id).execute(&mut *transaction).await?;
         }
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM attachments WHERE appeal_id = $1").bind(attachment.appeal_id).fetch_one(&mut *transaction).await?.try_get(0)?;
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM attachments WHERE appeal_id = $1")
+            .bind(attachment.appeal_id)
+            .fetch_one(&mut *transaction)
+            .await?
+            .try_get(0)?;
         if count >= max_per_appeal {
             return Ok(Stored::Full);
         }

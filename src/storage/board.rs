@@ -48,7 +48,14 @@ impl Db {
             builder.push(" AND a.category_code >= ").bind(prefix.as_str()).push(" AND a.category_code < ").bind(prefix_upper_bound(prefix));
         }
         if let Some((resolved_ms, id)) = filter.before {
-            builder.push(" AND (a.resolved_ms < ").bind(resolved_ms).push(" OR (a.resolved_ms = ").bind(resolved_ms).push(" AND a.id < ").bind(id).push("))");
+            builder
+                .push(" AND (a.resolved_ms < ")
+                .bind(resolved_ms)
+                .push(" OR (a.resolved_ms = ")
+                .bind(resolved_ms)
+                .push(" AND a.id < ")
+                .bind(id)
+                .push("))");
         }
         builder.push(" ORDER BY a.resolved_ms DESC, a.id DESC LIMIT ").bind(limit);
         let rows = builder.query().fetch_all(&self.pool).await?;

@@ -79,13 +79,8 @@ impl Db {
              ORDER BY run_at_ms, id LIMIT $4{lock}) \
              RETURNING id, kind, dedupe_key, appeal_id, due_ms, payload, attempts, max_attempts"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(worker)
-            .bind(lease_until_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(lease_until_ms).bind(now_ms).bind(limit).fetch_all(&self.pool).await?;
         let mut jobs: Vec<ClaimedJob> = rows
             .iter()
             .map(|row| {
@@ -145,7 +140,10 @@ impl Db {
     /// Removes finished jobs older than `before_ms`. Their keys only guard deadlines that
     /// have long moved on, so forgetting them repeats nothing.
     pub async fn purge_finished_jobs(&self, before_ms: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND kind <> 'reminders' AND finished_ms < $1").bind(before_ms).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND kind <> 'reminders' AND finished_ms < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -181,9 +179,7 @@ impl Db {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| Ok(DueAppeal { appeal_id: row.try_get(0)?, at_ms: row.try_get(1)?, deadline_ms: row.try_get(2)? }))
-            .collect()
+        rows.iter().map(|row| Ok(DueAppeal { appeal_id: row.try_get(0)?, at_ms: row.try_get(1)?, deadline_ms: row.try_get(2)? })).collect()
     }
 }
 
@@ -226,7 +222,14 @@ pub async fn finish_job_in(transaction: &mut sqlx::AnyConnection, id: i64, worke
 }
 
 /// Records a failed job inside the caller's transaction (see `Db::fail_job`).
-pub async fn fail_job_in(transaction: &mut sqlx::AnyConnection, id: i64, worker: &str, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<()> {
+pub async fn fail_job_in(
+    transaction: &mut sqlx::AnyConnection,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_at_ms: i64,
+    now_ms: i64,
+) -> Result<()> {
     fail(&mut *transaction, id, worker, error, retry_at_ms, now_ms).await
 }
 
@@ -240,7 +243,14 @@ async fn finish<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E, id
     Ok(())
 }
 
-async fn fail<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E, id: i64, worker: &str, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<()> {
+async fn fail<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_at_ms: i64,
+    now_ms: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
          finished_ms = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \

@@ -116,8 +116,7 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(url)?;
-        let options = AnyConnectOptions::from_str(url)
-            .map_err(|error| StorageError::Config(format!("{}: {error}", redact_url(url))))?;
+        let options = AnyConnectOptions::from_str(url).map_err(|error| StorageError::Config(format!("{}: {error}", redact_url(url))))?;
         let max_connections = match dialect {
             Dialect::Sqlite => 8,
             Dialect::Postgres => 16,

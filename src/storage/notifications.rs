@@ -84,7 +84,13 @@ pub async fn insert_notification(transaction: &mut sqlx::AnyConnection, notifica
 }
 
 /// Records that a notification is to be delivered over a channel; returns the delivery id.
-pub async fn insert_delivery(transaction: &mut sqlx::AnyConnection, notification_id: i64, channel: &str, address: &str, now_ms: i64) -> Result<Option<i64>> {
+pub async fn insert_delivery(
+    transaction: &mut sqlx::AnyConnection,
+    notification_id: i64,
+    channel: &str,
+    address: &str,
+    now_ms: i64,
+) -> Result<Option<i64>> {
     let row = sqlx::query(
         "INSERT INTO notification_deliveries (notification_id, channel, address, state, attempts, created_ms) \
          VALUES ($1, $2, $3, 'pending', 0, $4) ON CONFLICT (notification_id, channel, address) DO NOTHING RETURNING id",
@@ -100,7 +106,8 @@ pub async fn insert_delivery(transaction: &mut sqlx::AnyConnection, notification
 
 /// A template inside a transaction (used while writing a notification).
 pub async fn template_in(transaction: &mut sqlx::AnyConnection, kind: &str) -> Result<Option<(String, String)>> {
-    let row = sqlx::query("SELECT title, body FROM notification_templates WHERE kind = $1").bind(kind).fetch_optional(&mut *transaction).await?;
+    let row =
+        sqlx::query("SELECT title, body FROM notification_templates WHERE kind = $1").bind(kind).fetch_optional(&mut *transaction).await?;
     row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
 }
 
@@ -144,7 +151,10 @@ impl Db {
     pub async fn unread_count(&self, inbox: Inbox) -> Result<i64> {
         let row = match inbox {
             Inbox::User(user_id) => {
-                sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_ms IS NULL").bind(user_id).fetch_one(&self.pool).await?
+                sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_ms IS NULL")
+                    .bind(user_id)
+                    .fetch_one(&self.pool)
+                    .await?
             }
             Inbox::Unit(unit_id) => {
                 sqlx::query("SELECT COUNT(*) FROM notifications WHERE unit_id = $1 AND user_id IS NULL AND read_ms IS NULL")
@@ -195,7 +205,9 @@ impl Db {
     }
 
     pub async fn templates(&self) -> Result<Vec<TemplateRow>> {
-        let rows = sqlx::query("SELECT kind, title, body, updated_ms, updated_by FROM notification_templates ORDER BY kind").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT kind, title, body, updated_ms, updated_by FROM notification_templates ORDER BY kind")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(TemplateRow {
@@ -237,7 +249,13 @@ impl Db {
     }
 
     /// Records one delivery attempt: delivered, or the error.
-    pub async fn record_delivery_attempt(&self, id: i64, outcome: std::result::Result<(), &str>, final_attempt: bool, now_ms: i64) -> Result<()> {
+    pub async fn record_delivery_attempt(
+        &self,
+        id: i64,
+        outcome: std::result::Result<(), &str>,
+        final_attempt: bool,
+        now_ms: i64,
+    ) -> Result<()> {
         let (state, error, delivered) = match outcome {
             Ok(()) => ("delivered", None, Some(now_ms)),
             Err(error) => (if final_attempt { "failed" } else { "retrying" }, Some(error), None),

@@ -4,7 +4,7 @@
 use sqlx::AssertSqlSafe;
 use sqlx::Row;
 
-use super::appeals::{appeal_from_row, event_from_row, AppealRecord, EventRow, APPEAL_COLUMNS};
+use super::appeals::{APPEAL_COLUMNS, AppealRecord, EventRow, appeal_from_row, event_from_row};
 use super::sql::SqlBuilder;
 use super::{Db, Result};
 use crate::domain::access::Scope;

@@ -128,9 +128,7 @@ impl Db {
     }
 
     pub async fn units(&self) -> Result<Vec<Unit>> {
-        let rows = sqlx::query("SELECT id, name, kind, region_code, head_user_id FROM units ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT id, name, kind, region_code, head_user_id FROM units ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(unit_from_row).collect()
     }
 
@@ -168,16 +166,14 @@ impl Db {
 
     /// Stores a token by its hash; the token itself is shown once and never stored.
     pub async fn create_token(&self, user_id: i64, token_hash: &str, label: &str, now_ms: i64, expires_ms: Option<i64>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (user_id, token_hash, label, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(label)
-        .bind(now_ms)
-        .bind(expires_ms)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user_id)
+            .bind(token_hash)
+            .bind(label)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -251,11 +247,10 @@ impl Db {
     }
 
     pub async fn categories(&self) -> Result<Vec<Category>> {
-        let rows = sqlx::query(
-            "SELECT code, name, parent_code, department, default_working_days FROM categories WHERE active = 1 ORDER BY code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT code, name, parent_code, department, default_working_days FROM categories WHERE active = 1 ORDER BY code")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(Category {

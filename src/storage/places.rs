@@ -41,9 +41,8 @@ impl Db {
                 builder.bind(region.code.as_str()).push(", ").bind(region.name.as_str()).push(", ");
                 builder.bind(region.parent_code.clone()).push(", ").bind(region.level.as_str()).push(")");
             }
-            builder.push(
-                " ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, level = excluded.level",
-            );
+            builder
+                .push(" ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, level = excluded.level");
             builder.query().execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
@@ -51,10 +50,8 @@ impl Db {
     }
 
     pub async fn region(&self, code: &str) -> Result<Option<Region>> {
-        let row = sqlx::query("SELECT code, name, parent_code, level FROM regions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT code, name, parent_code, level FROM regions WHERE code = $1").bind(code).fetch_optional(&self.pool).await?;
         row.map(|row| region_from_row(&row)).transpose()
     }
 
@@ -68,13 +65,11 @@ impl Db {
 
     /// All regions in a subtree (the code itself included), ordered by code.
     pub async fn region_subtree(&self, code: &str) -> Result<Vec<Region>> {
-        let rows = sqlx::query(
-            "SELECT code, name, parent_code, level FROM regions WHERE code >= $1 AND code < $2 ORDER BY code",
-        )
-        .bind(code)
-        .bind(prefix_upper_bound(code))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query("SELECT code, name, parent_code, level FROM regions WHERE code >= $1 AND code < $2 ORDER BY code")
+            .bind(code)
+            .bind(prefix_upper_bound(code))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(region_from_row).collect()
     }
 
@@ -95,15 +90,15 @@ impl Db {
 
     /// Every region outline: (code, level, GeoJSON geometry).
     pub async fn region_outlines(&self) -> Result<Vec<(String, RegionLevel, String)>> {
-        let rows = sqlx::query(
-            "SELECT o.code, r.level, o.geojson FROM region_outlines o JOIN regions r ON r.code = o.code ORDER BY o.code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT o.code, r.level, o.geojson FROM region_outlines o JOIN regions r ON r.code = o.code ORDER BY o.code")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 let level: String = row.try_get("level")?;
-                let level = level.parse().map_err(|error: crate::domain::text_enum::UnknownVariant| StorageError::Corrupt(error.to_string()))?;
+                let level =
+                    level.parse().map_err(|error: crate::domain::text_enum::UnknownVariant| StorageError::Corrupt(error.to_string()))?;
                 Ok((row.try_get("code")?, level, row.try_get("geojson")?))
             })
             .collect()
@@ -152,9 +147,7 @@ impl Db {
     }
 
     pub async fn all_grids(&self) -> Result<Vec<GridRecord>> {
-        let rows = sqlx::query("SELECT id, name, region_code, parent_id, geojson FROM grids ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT id, name, region_code, parent_id, geojson FROM grids ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(grid_from_row).collect()
     }
 }

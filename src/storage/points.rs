@@ -84,7 +84,9 @@ pub struct PostingRow {
 #[derive(Debug)]
 pub enum PostError {
     /// The account would go below zero.
-    Insufficient { account_id: i64 },
+    Insufficient {
+        account_id: i64,
+    },
     /// A journal with this key exists already (the id of the earlier one).
     Duplicate(i64),
     Storage(StorageError),
@@ -139,7 +141,14 @@ const ACCOUNT_COLUMNS: &str = "id, kind, region_code, holder_name, holder_phone,
 
 /// Finds or creates an account: a person's by (community, phone), a community's pool or
 /// redemption account by community. Safe against a concurrent creation.
-pub async fn ensure_account(transaction: &mut AnyConnection, kind: AccountKind, region_code: &str, holder_name: &str, holder_phone: &str, now_ms: i64) -> Result<PointAccount> {
+pub async fn ensure_account(
+    transaction: &mut AnyConnection,
+    kind: AccountKind,
+    region_code: &str,
+    holder_name: &str,
+    holder_phone: &str,
+    now_ms: i64,
+) -> Result<PointAccount> {
     sqlx::query(
         "INSERT INTO point_accounts (kind, region_code, holder_name, holder_phone, allow_negative, balance, created_ms) \
          VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (kind, region_code, holder_phone) DO NOTHING",
@@ -153,7 +162,8 @@ pub async fn ensure_account(transaction: &mut AnyConnection, kind: AccountKind, 
     .execute(&mut *transaction)
     .await?;
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM point_accounts WHERE kind = $1 AND region_code = $2 AND holder_phone = $3");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind.as_str()).bind(region_code).bind(holder_phone).fetch_one(&mut *transaction).await?;
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind.as_str()).bind(region_code).bind(holder_phone).fetch_one(&mut *transaction).await?;
     account_from_row(&row)
 }
 
@@ -161,7 +171,8 @@ pub async fn ensure_account(transaction: &mut AnyConnection, kind: AccountKind, 
 /// balance moved under its guard. On `Insufficient` the caller must roll back.
 pub async fn post_journal(transaction: &mut AnyConnection, journal: &NewJournal, postings: &[Posting]) -> Result<i64, PostError> {
     if let Some(key) = &journal.dedupe_key {
-        let existing = sqlx::query("SELECT id FROM point_journals WHERE dedupe_key = $1").bind(key).fetch_optional(&mut *transaction).await?;
+        let existing =
+            sqlx::query("SELECT id FROM point_journals WHERE dedupe_key = $1").bind(key).fetch_optional(&mut *transaction).await?;
         if let Some(row) = existing {
             return Err(PostError::Duplicate(row.try_get(0)?));
         }
@@ -211,23 +222,30 @@ pub async fn post_journal(transaction: &mut AnyConnection, journal: &NewJournal,
 
 /// The postings of a journal, inside a transaction (for a correction).
 pub async fn journal_postings_in(transaction: &mut AnyConnection, journal_id: i64) -> Result<Vec<Posting>> {
-    let rows = sqlx::query("SELECT account_id, amount FROM point_entries WHERE journal_id = $1 ORDER BY id").bind(journal_id).fetch_all(&mut *transaction).await?;
+    let rows = sqlx::query("SELECT account_id, amount FROM point_entries WHERE journal_id = $1 ORDER BY id")
+        .bind(journal_id)
+        .fetch_all(&mut *transaction)
+        .await?;
     rows.iter().map(|row| Ok(Posting { account_id: row.try_get(0)?, amount: row.try_get(1)? })).collect()
 }
 
 /// Whether a journal was already corrected (inside a transaction).
 pub async fn correction_of_in(transaction: &mut AnyConnection, journal_id: i64) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT id FROM point_journals WHERE corrects_journal_id = $1").bind(journal_id).fetch_optional(&mut *transaction).await?;
+    let row = sqlx::query("SELECT id FROM point_journals WHERE corrects_journal_id = $1")
+        .bind(journal_id)
+        .fetch_optional(&mut *transaction)
+        .await?;
     row.map(|row| Ok(row.try_get(0)?)).transpose()
 }
 
 /// A community's rule by code, inside a transaction.
 pub async fn rule_in(transaction: &mut AnyConnection, region_code: &str, code: &str) -> Result<Option<PointRule>> {
-    let row = sqlx::query("SELECT id, region_code, code, label, direction, points, active FROM point_rules WHERE region_code = $1 AND code = $2")
-        .bind(region_code)
-        .bind(code)
-        .fetch_optional(&mut *transaction)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, region_code, code, label, direction, points, active FROM point_rules WHERE region_code = $1 AND code = $2")
+            .bind(region_code)
+            .bind(code)
+            .fetch_optional(&mut *transaction)
+            .await?;
     row.as_ref().map(rule_from_row).transpose()
 }
 
@@ -250,7 +268,17 @@ impl Db {
     }
 
     /// Creates or changes a community's rule.
-    pub async fn upsert_point_rule(&self, region_code: &str, code: &str, label: &str, direction: RuleDirection, points: i64, active: bool, by: i64, now_ms: i64) -> Result<PointRule> {
+    pub async fn upsert_point_rule(
+        &self,
+        region_code: &str,
+        code: &str,
+        label: &str,
+        direction: RuleDirection,
+        points: i64,
+        active: bool,
+        by: i64,
+        now_ms: i64,
+    ) -> Result<PointRule> {
         sqlx::query(
             "INSERT INTO point_rules (region_code, code, label, direction, points, active, updated_ms, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (region_code, code) DO UPDATE SET label = $3, direction = $4, points = $5, active = $6, updated_ms = $7, updated_by = $8",
@@ -265,11 +293,13 @@ impl Db {
         .bind(by)
         .execute(&self.pool)
         .await?;
-        let row = sqlx::query("SELECT id, region_code, code, label, direction, points, active FROM point_rules WHERE region_code = $1 AND code = $2")
-            .bind(region_code)
-            .bind(code)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, region_code, code, label, direction, points, active FROM point_rules WHERE region_code = $1 AND code = $2",
+        )
+        .bind(region_code)
+        .bind(code)
+        .fetch_one(&self.pool)
+        .await?;
         rule_from_row(&row)
     }
 
@@ -378,7 +408,10 @@ impl Db {
     /// own audit. Returns a line per problem found.
     pub async fn audit_points(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        let unbalanced = sqlx::query("SELECT journal_id, CAST(SUM(amount) AS BIGINT) FROM point_entries GROUP BY journal_id HAVING SUM(amount) <> 0").fetch_all(&self.pool).await?;
+        let unbalanced =
+            sqlx::query("SELECT journal_id, CAST(SUM(amount) AS BIGINT) FROM point_entries GROUP BY journal_id HAVING SUM(amount) <> 0")
+                .fetch_all(&self.pool)
+                .await?;
         for row in unbalanced {
             let (journal, sum): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
             problems.push(format!("points journal {journal} does not balance (sum {sum})"));

@@ -68,25 +68,31 @@ impl Db {
     /// first, nothing is written and a conflict is returned.
     pub async fn insert_policy_version(&self, expected_latest: i64, body_json: &str, note: &str, by: i64, now_ms: i64) -> Result<i64> {
         let mut transaction = self.begin_write().await?;
-        let latest: Option<i64> = sqlx::query("SELECT MAX(version) FROM deadline_policies").fetch_one(&mut *transaction).await?.try_get(0)?;
+        let latest: Option<i64> =
+            sqlx::query("SELECT MAX(version) FROM deadline_policies").fetch_one(&mut *transaction).await?.try_get(0)?;
         if latest.unwrap_or(0) != expected_latest {
-            return Err(StorageError::Conflict("the policy was changed by someone else at the same moment; reload it and try again".into()));
+            return Err(StorageError::Conflict(
+                "the policy was changed by someone else at the same moment; reload it and try again".into(),
+            ));
         }
         let version = expected_latest + 1;
-        let inserted = sqlx::query("INSERT INTO deadline_policies (version, body, note, created_ms, created_by) VALUES ($1, $2, $3, $4, $5)")
-            .bind(version)
-            .bind(body_json)
-            .bind(note)
-            .bind(now_ms)
-            .bind(by)
-            .execute(&mut *transaction)
-            .await;
+        let inserted =
+            sqlx::query("INSERT INTO deadline_policies (version, body, note, created_ms, created_by) VALUES ($1, $2, $3, $4, $5)")
+                .bind(version)
+                .bind(body_json)
+                .bind(note)
+                .bind(now_ms)
+                .bind(by)
+                .execute(&mut *transaction)
+                .await;
         match inserted {
             Ok(_) => {}
             Err(error) => {
                 let error = StorageError::from(error);
                 if error.is_unique_violation() {
-                    return Err(StorageError::Conflict("the policy was changed by someone else at the same moment; reload it and try again".into()));
+                    return Err(StorageError::Conflict(
+                        "the policy was changed by someone else at the same moment; reload it and try again".into(),
+                    ));
                 }
                 return Err(error);
             }
@@ -97,7 +103,8 @@ impl Db {
 
     /// The policy version and the warning instant an appeal keeps: (policy_version, warn_ms).
     pub async fn appeal_clock(&self, appeal_id: i64) -> Result<(Option<i64>, Option<i64>)> {
-        let row = sqlx::query("SELECT policy_version, warn_ms FROM appeals WHERE id = $1").bind(appeal_id).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT policy_version, warn_ms FROM appeals WHERE id = $1").bind(appeal_id).fetch_optional(&self.pool).await?;
         match row {
             Some(row) => Ok((row.try_get(0)?, row.try_get(1)?)),
             None => Err(StorageError::NotFound(format!("appeal {appeal_id}"))),

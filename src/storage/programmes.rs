@@ -111,7 +111,13 @@ const MEETING_COLUMNS: &str = "id, kind, title, place, region_code, held_ms, min
 const SCHEDULE_COLUMNS: &str = "id, kind, title, region_code, organiser_unit_id, every_months, starts_month, remind_days, active";
 
 /// Sets the programme columns of a meeting just recorded.
-pub async fn set_meeting_details(transaction: &mut AnyConnection, meeting_id: i64, organiser_unit_id: i64, schedule_id: Option<i64>, attachments: &[String]) -> Result<()> {
+pub async fn set_meeting_details(
+    transaction: &mut AnyConnection,
+    meeting_id: i64,
+    organiser_unit_id: i64,
+    schedule_id: Option<i64>,
+    attachments: &[String],
+) -> Result<()> {
     let attachments = serde_json::to_string(attachments).unwrap_or_else(|_| "[]".into());
     sqlx::query("UPDATE meetings SET organiser_unit_id = $1, schedule_id = $2, attachments = $3 WHERE id = $4")
         .bind(organiser_unit_id)
@@ -159,23 +165,29 @@ impl Db {
         .bind(i64::from(item.active))
         .execute(&self.pool)
         .await?;
-        self.catalogue_item(&item.region_code, &item.code).await?.ok_or_else(|| super::StorageError::NotFound(format!("service {}", item.code)))
+        self.catalogue_item(&item.region_code, &item.code)
+            .await?
+            .ok_or_else(|| super::StorageError::NotFound(format!("service {}", item.code)))
     }
 
     pub async fn catalogue_item(&self, region_code: &str, code: &str) -> Result<Option<CatalogueItem>> {
-        let row = sqlx::query("SELECT id, region_code, code, name, finish_hours, points, active FROM service_catalogue WHERE region_code = $1 AND code = $2")
-            .bind(region_code)
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, region_code, code, name, finish_hours, points, active FROM service_catalogue WHERE region_code = $1 AND code = $2",
+        )
+        .bind(region_code)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(catalogue_from_row).transpose()
     }
 
     pub async fn catalogue(&self, region_code: &str) -> Result<Vec<CatalogueItem>> {
-        let rows = sqlx::query("SELECT id, region_code, code, name, finish_hours, points, active FROM service_catalogue WHERE region_code = $1 ORDER BY code")
-            .bind(region_code)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, region_code, code, name, finish_hours, points, active FROM service_catalogue WHERE region_code = $1 ORDER BY code",
+        )
+        .bind(region_code)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(catalogue_from_row).collect()
     }
 
@@ -194,7 +206,10 @@ impl Db {
     }
 
     pub async fn service_target(&self, region_code: &str) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT response_minutes FROM service_targets WHERE region_code = $1").bind(region_code).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT response_minutes FROM service_targets WHERE region_code = $1")
+            .bind(region_code)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| Ok(row.try_get(0)?)).transpose()
     }
 
@@ -205,7 +220,9 @@ impl Db {
     }
 
     pub async fn meetings_in(&self, region_prefix: &str, from_ms: i64, to_ms: i64) -> Result<Vec<MeetingRow>> {
-        let sql = format!("SELECT {MEETING_COLUMNS} FROM meetings WHERE region_code >= $1 AND region_code < $2 AND held_ms >= $3 AND held_ms < $4 ORDER BY held_ms, id");
+        let sql = format!(
+            "SELECT {MEETING_COLUMNS} FROM meetings WHERE region_code >= $1 AND region_code < $2 AND held_ms >= $3 AND held_ms < $4 ORDER BY held_ms, id"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(region_prefix)
             .bind(super::places::prefix_upper_bound(region_prefix))
@@ -222,13 +239,16 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|row| Ok(AttendeeRow { name: row.try_get(0)?, phone: row.try_get(1)?, role: row.try_get(2)?, points_journal_id: row.try_get(3)? }))
+            .map(|row| {
+                Ok(AttendeeRow { name: row.try_get(0)?, phone: row.try_get(1)?, role: row.try_get(2)?, points_journal_id: row.try_get(3)? })
+            })
             .collect()
     }
 
     /// The numbers of the appeals a meeting produced (the other direction is `appeals.meeting_id`).
     pub async fn meeting_appeal_numbers(&self, meeting_id: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT number FROM appeals WHERE meeting_id = $1 ORDER BY id").bind(meeting_id).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT number FROM appeals WHERE meeting_id = $1 ORDER BY id").bind(meeting_id).fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
     }
 
@@ -252,13 +272,20 @@ impl Db {
 
     pub async fn schedules(&self, region_prefix: &str) -> Result<Vec<ScheduleRow>> {
         let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM meeting_schedules WHERE region_code >= $1 AND region_code < $2 ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(region_prefix).bind(super::places::prefix_upper_bound(region_prefix)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(region_prefix)
+            .bind(super::places::prefix_upper_bound(region_prefix))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(schedule_from_row).collect()
     }
 
     /// When each meeting of a schedule was held (ms), in order.
     pub async fn schedule_held(&self, schedule_id: i64) -> Result<Vec<(i64, i64)>> {
-        let rows = sqlx::query("SELECT id, held_ms FROM meetings WHERE schedule_id = $1 ORDER BY held_ms").bind(schedule_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, held_ms FROM meetings WHERE schedule_id = $1 ORDER BY held_ms")
+            .bind(schedule_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
 

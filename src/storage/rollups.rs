@@ -95,7 +95,12 @@ impl Db {
         let days = usize::try_from((to_ms - from_ms) / DAY_MS).unwrap_or(0);
         let mut per_day = vec![(0_i64, 0_i64); days];
         let mut received = SqlBuilder::new("SELECT (a.received_ms - ");
-        received.bind(from_ms).push(") / ").bind(DAY_MS).push(" AS day_index, COUNT(*) FROM appeals a WHERE a.received_ms >= ").bind(from_ms);
+        received
+            .bind(from_ms)
+            .push(") / ")
+            .bind(DAY_MS)
+            .push(" AS day_index, COUNT(*) FROM appeals a WHERE a.received_ms >= ")
+            .bind(from_ms);
         received.push(" AND a.received_ms < ").bind(to_ms).push(" AND a.merged_into_id IS NULL GROUP BY 1");
         for row in received.query().fetch_all(&self.pool).await? {
             if let Some(slot) = usize::try_from(row.try_get::<i64, _>(0)?).ok().and_then(|index| per_day.get_mut(index)) {
@@ -103,7 +108,12 @@ impl Db {
             }
         }
         let mut resolved = SqlBuilder::new("SELECT (a.resolved_ms - ");
-        resolved.bind(from_ms).push(") / ").bind(DAY_MS).push(" AS day_index, COUNT(*) FROM appeals a WHERE a.resolved_ms >= ").bind(from_ms);
+        resolved
+            .bind(from_ms)
+            .push(") / ")
+            .bind(DAY_MS)
+            .push(" AS day_index, COUNT(*) FROM appeals a WHERE a.resolved_ms >= ")
+            .bind(from_ms);
         resolved.push(" AND a.resolved_ms < ").bind(to_ms).push(" GROUP BY 1");
         for row in resolved.query().fetch_all(&self.pool).await? {
             if let Some(slot) = usize::try_from(row.try_get::<i64, _>(0)?).ok().and_then(|index| per_day.get_mut(index)) {
@@ -147,7 +157,10 @@ impl Db {
     pub async fn store_month_rollup(&self, rollup: &MonthRollup) -> Result<()> {
         let mut transaction = self.begin_write().await?;
         for table in ["metric_unit_months", "metric_unit_events", "metric_days", "metric_months"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE month = $1"))).bind(&rollup.month).execute(&mut *transaction).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE month = $1")))
+                .bind(&rollup.month)
+                .execute(&mut *transaction)
+                .await?;
         }
         sqlx::query("INSERT INTO metric_months (month, from_ms, to_ms, received, computed_ms) VALUES ($1, $2, $3, $4, $5)")
             .bind(&rollup.month)
@@ -190,7 +203,15 @@ impl Db {
             let mut insert = SqlBuilder::new("INSERT INTO metric_unit_events (month, unit_id, dispatches, returns) VALUES ");
             for (index, (unit_id, (dispatches, returns))) in chunk.iter().enumerate() {
                 insert.push(if index == 0 { "(" } else { ", (" });
-                insert.bind(rollup.month.as_str()).push(", ").bind(**unit_id).push(", ").bind(*dispatches).push(", ").bind(*returns).push(")");
+                insert
+                    .bind(rollup.month.as_str())
+                    .push(", ")
+                    .bind(**unit_id)
+                    .push(", ")
+                    .bind(*dispatches)
+                    .push(", ")
+                    .bind(*returns)
+                    .push(")");
             }
             insert.query().execute(&mut *transaction).await?;
         }
@@ -208,13 +229,18 @@ impl Db {
 
     /// When a month's rollup was computed and how many appeals it holds, if it exists.
     pub async fn month_rollup_state(&self, month: &str) -> Result<Option<(i64, i64)>> {
-        let row = sqlx::query("SELECT computed_ms, received FROM metric_months WHERE month = $1").bind(month).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT computed_ms, received FROM metric_months WHERE month = $1").bind(month).fetch_optional(&self.pool).await?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
     }
 
     /// Loads a stored month's rollup.
     pub async fn month_rollup(&self, month: &str) -> Result<Option<MonthRollup>> {
-        let Some(head) = sqlx::query("SELECT from_ms, to_ms, computed_ms FROM metric_months WHERE month = $1").bind(month).fetch_optional(&self.pool).await? else {
+        let Some(head) = sqlx::query("SELECT from_ms, to_ms, computed_ms FROM metric_months WHERE month = $1")
+            .bind(month)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(None);
         };
         let mut rollup = MonthRollup {
@@ -240,10 +266,18 @@ impl Db {
         for row in sqlx::query(sqlx::AssertSqlSafe(by_category)).bind(month).fetch_all(&self.pool).await? {
             rollup.by_category.push((row.try_get("category_code")?, counts_from_row(&row)?));
         }
-        for row in sqlx::query("SELECT unit_id, dispatches, returns FROM metric_unit_events WHERE month = $1").bind(month).fetch_all(&self.pool).await? {
+        for row in sqlx::query("SELECT unit_id, dispatches, returns FROM metric_unit_events WHERE month = $1")
+            .bind(month)
+            .fetch_all(&self.pool)
+            .await?
+        {
             rollup.events.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
         }
-        for row in sqlx::query("SELECT day_index, received, resolved FROM metric_days WHERE month = $1 ORDER BY day_index").bind(month).fetch_all(&self.pool).await? {
+        for row in sqlx::query("SELECT day_index, received, resolved FROM metric_days WHERE month = $1 ORDER BY day_index")
+            .bind(month)
+            .fetch_all(&self.pool)
+            .await?
+        {
             rollup.days.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
         }
         Ok(Some(rollup))

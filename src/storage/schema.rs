@@ -16,10 +16,10 @@ pub struct Migration {
 }
 
 pub const MIGRATIONS: &[Migration] = &[
-Migration {
-    version: 1,
-    name: "foundation",
-    sql: r#"
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: r#"
 CREATE TABLE regions (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -191,22 +191,22 @@ CREATE TABLE idempotency_keys (
     created_ms BIGINT NOT NULL
 );
 "#,
-},
-Migration {
-    version: 2,
-    name: "calendar_days",
-    sql: r#"
+    },
+    Migration {
+        version: 2,
+        name: "calendar_days",
+        sql: r#"
 CREATE TABLE calendar_days (
     day TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     name TEXT NOT NULL
 );
 "#,
-},
-Migration {
-    version: 3,
-    name: "clock_jobs_notifications_supervision",
-    sql: r#"
+    },
+    Migration {
+        version: 3,
+        name: "clock_jobs_notifications_supervision",
+        sql: r#"
 ALTER TABLE appeals ADD COLUMN policy_version BIGINT;
 ALTER TABLE appeals ADD COLUMN warn_ms BIGINT;
 CREATE INDEX appeals_warn ON appeals (warn_ms);
@@ -308,11 +308,11 @@ CREATE TABLE reminder_notices (
     UNIQUE (unit_id, month)
 );
 "#,
-},
-Migration {
-    version: 5,
-    name: "understanding",
-    sql: r#"
+    },
+    Migration {
+        version: 5,
+        name: "understanding",
+        sql: r#"
 CREATE TABLE classifier_rules (
     id {id},
     name TEXT NOT NULL,
@@ -360,11 +360,11 @@ CREATE INDEX hotspot_warnings_region ON hotspot_warnings (region_code, created_m
 CREATE INDEX hotspot_warnings_place ON hotspot_warnings (place_kind, place_code, category_code, window_end_ms);
 CREATE INDEX appeals_updated ON appeals (updated_ms, id);
 "#,
-},
-Migration {
-    version: 7,
-    name: "programmes_work_items_points_meetings",
-    sql: r#"
+    },
+    Migration {
+        version: 7,
+        name: "programmes_work_items_points_meetings",
+        sql: r#"
 CREATE TABLE programme_lists (
     id {id},
     kind TEXT NOT NULL,
@@ -541,19 +541,19 @@ CREATE TABLE meeting_schedules (
     created_ms BIGINT NOT NULL
 )
 "#,
-},
-Migration {
-    version: 8,
-    name: "appeal_source_ref",
-    sql: r#"
+    },
+    Migration {
+        version: 8,
+        name: "appeal_source_ref",
+        sql: r#"
 ALTER TABLE appeals ADD COLUMN source_ref TEXT;
 CREATE UNIQUE INDEX appeals_source_ref ON appeals (source_ref);
 "#,
-},
-Migration {
-    version: 9,
-    name: "attachments_and_public_board",
-    sql: r#"
+    },
+    Migration {
+        version: 9,
+        name: "attachments_and_public_board",
+        sql: r#"
 CREATE TABLE attachments (
     id {id},
     appeal_id BIGINT NOT NULL REFERENCES appeals (id),
@@ -568,11 +568,11 @@ CREATE TABLE attachments (
 );
 CREATE INDEX appeals_resolved ON appeals (resolved_ms);
 "#,
-},
-Migration {
-    version: 10,
-    name: "work_queue",
-    sql: r#"
+    },
+    Migration {
+        version: 10,
+        name: "work_queue",
+        sql: r#"
 CREATE TABLE work_queue (
     unit_id BIGINT NOT NULL,
     appeal_id BIGINT NOT NULL,
@@ -590,11 +590,11 @@ INSERT INTO work_queue (unit_id, appeal_id, due_ms)
     WHERE h.role <> 'former' AND a.status IN ('received', 'accepted', 'dispatched', 'signed_for', 'in_progress', 'returned')
     ON CONFLICT DO NOTHING;
 "#,
-},
-Migration {
-    version: 11,
-    name: "metric_rollups",
-    sql: r#"
+    },
+    Migration {
+        version: 11,
+        name: "metric_rollups",
+        sql: r#"
 CREATE TABLE metric_months (
     month TEXT PRIMARY KEY,
     from_ms BIGINT NOT NULL,
@@ -637,5 +637,5 @@ CREATE TABLE metric_days (
 CREATE INDEX appeal_events_kind_at ON appeal_events (kind, at_ms);
 CREATE INDEX IF NOT EXISTS appeals_resolved ON appeals (resolved_ms);
 "#,
-},
+    },
 ];

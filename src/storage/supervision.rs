@@ -207,7 +207,8 @@ impl Db {
     }
 
     pub async fn reminder_notices(&self, month: Option<&str>, limit: i64) -> Result<Vec<ReminderNoticeRow>> {
-        let mut builder = super::sql::SqlBuilder::new("SELECT id, unit_id, month, metrics, shortfalls, created_ms FROM reminder_notices WHERE 1 = 1");
+        let mut builder =
+            super::sql::SqlBuilder::new("SELECT id, unit_id, month, metrics, shortfalls, created_ms FROM reminder_notices WHERE 1 = 1");
         if let Some(month) = month {
             builder.push(" AND month = ").bind(month);
         }

@@ -8,8 +8,8 @@ use super::sql::SqlBuilder;
 use super::{Db, Result, StorageError};
 use crate::domain::access::Scope;
 use crate::domain::appeal::{Channel, Tier, Triage};
-use crate::domain::classify::rules::ClassifierRule;
 use crate::domain::classify::TrainingExample;
+use crate::domain::classify::rules::ClassifierRule;
 
 /// A stored model: its metadata and the serialized model.
 #[derive(Debug, Clone, PartialEq)]
@@ -270,7 +270,13 @@ impl Db {
 
     /// Appeal counts per place (grid, or region code) and category: in [recent_from, until)
     /// and in [earlier_from, recent_from). Merged duplicates are not counted twice.
-    pub async fn place_category_counts(&self, by_grid: bool, earlier_from: i64, recent_from: i64, until: i64) -> Result<Vec<PlaceCategoryCount>> {
+    pub async fn place_category_counts(
+        &self,
+        by_grid: bool,
+        earlier_from: i64,
+        recent_from: i64,
+        until: i64,
+    ) -> Result<Vec<PlaceCategoryCount>> {
         let place = if by_grid { "grid_id" } else { "region_code" };
         let sql = format!(
             "SELECT {place} AS place, category_code, \
@@ -294,13 +300,21 @@ impl Db {
     }
 
     /// Numbers and region of the appeals behind a hot spot, newest first (at most 50).
-    pub async fn cluster_appeals(&self, by_grid: bool, place_code: &str, category_code: &str, from_ms: i64, until_ms: i64) -> Result<Vec<(String, String)>> {
+    pub async fn cluster_appeals(
+        &self,
+        by_grid: bool,
+        place_code: &str,
+        category_code: &str,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<(String, String)>> {
         let place = if by_grid { "grid_id" } else { "region_code" };
         let sql = format!(
             "SELECT number, region_code FROM appeals WHERE {place} = $1 AND category_code = $2 AND received_ms >= $3 AND received_ms < $4 \
              AND merged_into_id IS NULL ORDER BY received_ms DESC, id DESC LIMIT 50"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(place_code).bind(category_code).bind(from_ms).bind(until_ms).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(AssertSqlSafe(sql)).bind(place_code).bind(category_code).bind(from_ms).bind(until_ms).fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
 
@@ -320,12 +334,13 @@ impl Db {
 
     /// Whether any warning (grid or region) about this region and category covers `since_ms` onwards.
     pub async fn region_warning_exists_since(&self, region_code: &str, category_code: &str, since_ms: i64) -> Result<bool> {
-        let row = sqlx::query("SELECT id FROM hotspot_warnings WHERE region_code = $1 AND category_code = $2 AND window_end_ms > $3 LIMIT 1")
-            .bind(region_code)
-            .bind(category_code)
-            .bind(since_ms)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id FROM hotspot_warnings WHERE region_code = $1 AND category_code = $2 AND window_end_ms > $3 LIMIT 1")
+                .bind(region_code)
+                .bind(category_code)
+                .bind(since_ms)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.is_some())
     }
 
@@ -357,7 +372,13 @@ impl Db {
     }
 
     /// Warnings a unit may read: in its region subtree or raised to it; newest first.
-    pub async fn warnings_for(&self, region_prefix: Option<&str>, unit_id: i64, status: Option<&str>, limit: i64) -> Result<Vec<HotspotWarning>> {
+    pub async fn warnings_for(
+        &self,
+        region_prefix: Option<&str>,
+        unit_id: i64,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<HotspotWarning>> {
         let mut builder = SqlBuilder::new(&format!("SELECT {WARNING_COLUMNS} FROM hotspot_warnings WHERE (unit_id = "));
         builder.bind(unit_id);
         if let Some(prefix) = region_prefix {

@@ -10,7 +10,7 @@ use sqlx::{Any, AnyConnection, Row};
 use super::sql::SqlBuilder;
 use super::{Db, Result, StorageError};
 use crate::domain::access::Scope;
-use crate::domain::history::{event_hash, EventRecord, StoredEvent, GENESIS_HASH};
+use crate::domain::history::{EventRecord, GENESIS_HASH, StoredEvent, event_hash};
 use crate::domain::programme::WorkKind;
 
 /// A work item row.
@@ -157,7 +157,10 @@ fn item_from_row(row: &sqlx::any::AnyRow) -> Result<WorkItemRecord> {
 }
 
 async fn co_units<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E, item_id: i64) -> Result<Vec<i64>> {
-    let rows = sqlx::query("SELECT unit_id FROM work_item_units WHERE item_id = $1 AND role = 'co' ORDER BY unit_id").bind(item_id).fetch_all(executor).await?;
+    let rows = sqlx::query("SELECT unit_id FROM work_item_units WHERE item_id = $1 AND role = 'co' ORDER BY unit_id")
+        .bind(item_id)
+        .fetch_all(executor)
+        .await?;
     rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }
 
@@ -206,10 +209,25 @@ pub async fn insert_item(transaction: &mut AnyConnection, item: &WorkItemRecord,
 }
 
 fn record_of<'a>(number: &'a str, seq: i64, event: &'a NewWorkEvent) -> EventRecord<'a> {
-    EventRecord { appeal_number: number, seq, kind: &event.kind, actor: &event.actor, at_ms: event.at_ms, reason: &event.reason, payload_json: &event.payload_json }
+    EventRecord {
+        appeal_number: number,
+        seq,
+        kind: &event.kind,
+        actor: &event.actor,
+        at_ms: event.at_ms,
+        reason: &event.reason,
+        payload_json: &event.payload_json,
+    }
 }
 
-async fn insert_event_row(transaction: &mut AnyConnection, item_id: i64, seq: i64, event: &NewWorkEvent, prev_hash: &str, hash: &str) -> Result<()> {
+async fn insert_event_row(
+    transaction: &mut AnyConnection,
+    item_id: i64,
+    seq: i64,
+    event: &NewWorkEvent,
+    prev_hash: &str,
+    hash: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO work_item_events (item_id, seq, kind, actor, actor_user_id, actor_unit_id, at_ms, reason, payload, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -373,18 +391,38 @@ impl Db {
             push_prefix(&mut builder, prefix);
         }
         if let Some(unit) = filter.unit_id {
-            builder.push(" AND (owner_unit_id = ").bind(unit).push(" OR id IN (SELECT item_id FROM work_item_units WHERE unit_id = ").bind(unit).push("))");
+            builder
+                .push(" AND (owner_unit_id = ")
+                .bind(unit)
+                .push(" OR id IN (SELECT item_id FROM work_item_units WHERE unit_id = ")
+                .bind(unit)
+                .push("))");
         }
         if filter.late_only {
             builder.push(" AND late_ms IS NOT NULL");
         }
         match &filter.scope {
             Some(Scope::RegionSubtreeOrHandledBy { region_prefix, unit_id }) => {
-                builder.push(" AND (owner_unit_id = ").bind(*unit_id).push(" OR id IN (SELECT item_id FROM work_item_units WHERE unit_id = ").bind(*unit_id).push(") OR (");
-                builder.push("region_code >= ").bind(region_prefix.as_str()).push(" AND region_code < ").bind(prefix_bound(region_prefix)).push("))");
+                builder
+                    .push(" AND (owner_unit_id = ")
+                    .bind(*unit_id)
+                    .push(" OR id IN (SELECT item_id FROM work_item_units WHERE unit_id = ")
+                    .bind(*unit_id)
+                    .push(") OR (");
+                builder
+                    .push("region_code >= ")
+                    .bind(region_prefix.as_str())
+                    .push(" AND region_code < ")
+                    .bind(prefix_bound(region_prefix))
+                    .push("))");
             }
             Some(Scope::HandledBy { unit_id }) => {
-                builder.push(" AND (owner_unit_id = ").bind(*unit_id).push(" OR id IN (SELECT item_id FROM work_item_units WHERE unit_id = ").bind(*unit_id).push("))");
+                builder
+                    .push(" AND (owner_unit_id = ")
+                    .bind(*unit_id)
+                    .push(" OR id IN (SELECT item_id FROM work_item_units WHERE unit_id = ")
+                    .bind(*unit_id)
+                    .push("))");
             }
             None => {}
         }
@@ -412,10 +450,11 @@ impl Db {
     }
 
     pub async fn work_events(&self, item_id: i64) -> Result<Vec<WorkEventRow>> {
-        let rows = sqlx::query("SELECT seq, kind, actor, at_ms, reason, payload, hash FROM work_item_events WHERE item_id = $1 ORDER BY seq")
-            .bind(item_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT seq, kind, actor, at_ms, reason, payload, hash FROM work_item_events WHERE item_id = $1 ORDER BY seq")
+                .bind(item_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 let payload: String = row.try_get("payload")?;
@@ -439,10 +478,12 @@ impl Db {
             let id: i64 = item.try_get("id")?;
             let number: String = item.try_get("number")?;
             let head: String = item.try_get("head_hash")?;
-            let rows = sqlx::query("SELECT seq, kind, actor, at_ms, reason, payload, prev_hash, hash FROM work_item_events WHERE item_id = $1 ORDER BY seq")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT seq, kind, actor, at_ms, reason, payload, prev_hash, hash FROM work_item_events WHERE item_id = $1 ORDER BY seq",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
             let events = rows
                 .iter()
                 .map(|row| {
@@ -479,15 +520,19 @@ impl Db {
     }
 
     pub async fn programme_list(&self, id: i64) -> Result<Option<ProgrammeList>> {
-        let row = sqlx::query("SELECT id, kind, title, description, region_code, owner_unit_id, due_ms, created_ms FROM programme_lists WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, kind, title, description, region_code, owner_unit_id, due_ms, created_ms FROM programme_lists WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(list_from_row).transpose()
     }
 
     pub async fn programme_lists(&self, kind: &str, region_prefix: Option<&str>) -> Result<Vec<ProgrammeList>> {
-        let mut builder = SqlBuilder::new("SELECT id, kind, title, description, region_code, owner_unit_id, due_ms, created_ms FROM programme_lists WHERE kind = ");
+        let mut builder = SqlBuilder::new(
+            "SELECT id, kind, title, description, region_code, owner_unit_id, due_ms, created_ms FROM programme_lists WHERE kind = ",
+        );
         builder.bind(kind);
         if let Some(prefix) = region_prefix {
             push_prefix(&mut builder, prefix);

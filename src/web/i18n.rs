@@ -73,7 +73,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("dashboard", "数据看板", "Dashboard"),
     ("report", "月度报表", "Monthly report"),
     // Portal.
-    ("portal.lead", "有什么困难或建议？写下来，我们会转给负责的网格和单位，并在规定时限内答复。", "Tell us the problem or suggestion. We pass it to the grid and unit in charge and reply within the time limit."),
+    (
+        "portal.lead",
+        "有什么困难或建议？写下来，我们会转给负责的网格和单位，并在规定时限内答复。",
+        "Tell us the problem or suggestion. We pass it to the grid and unit in charge and reply within the time limit.",
+    ),
     ("portal.text", "反映内容", "What is the problem?"),
     ("portal.text_hint", "说清楚什么事、在哪里、从什么时候开始。", "Say what, where and since when."),
     ("portal.place", "地点", "Place"),
@@ -87,19 +91,35 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("portal.picked_grid", "所属网格：", "Grid: "),
     ("portal.address", "详细地址(选填)", "Address (optional)"),
     ("portal.contact", "联系方式(选填)", "Contact (optional)"),
-    ("portal.contact_hint", "仅办理人员可见，用于回访；不会公开。", "Only the people handling it see this, to call you back. Never published."),
+    (
+        "portal.contact_hint",
+        "仅办理人员可见，用于回访；不会公开。",
+        "Only the people handling it see this, to call you back. Never published.",
+    ),
     ("portal.name", "姓名", "Name"),
     ("portal.phone", "电话", "Phone"),
     ("portal.photo", "照片(选填)", "Photo (optional)"),
-    ("portal.photo_hint", "照片会先在手机上压缩再发送，节省流量；只有办理人员和您本人能看到。", "The photo is shrunk on your phone before it is sent, to save data; only the people handling it and you can see it."),
+    (
+        "portal.photo_hint",
+        "照片会先在手机上压缩再发送，节省流量；只有办理人员和您本人能看到。",
+        "The photo is shrunk on your phone before it is sent, to save data; only the people handling it and you can see it.",
+    ),
     ("portal.photo_preview", "待发送的照片", "The photo to send"),
     ("portal.photo_remove", "不要这张照片", "Remove the photo"),
     ("portal.photo_pending", "照片待发送", "photo waiting to send"),
     ("portal.photo_sending", "正在发送照片…", "Sending the photo…"),
     ("portal.photo_sent", "照片已发送。", "The photo was sent."),
-    ("portal.photo_waiting", "诉求已收到；照片已保存在本机，联网后自动发送。", "The appeal was received; the photo is kept on this device and sent when the connection returns."),
+    (
+        "portal.photo_waiting",
+        "诉求已收到；照片已保存在本机，联网后自动发送。",
+        "The appeal was received; the photo is kept on this device and sent when the connection returns.",
+    ),
     ("portal.photo_failed", "照片未能发送：", "The photo was not sent: "),
-    ("portal.photo_no_room", "本机存储空间不足，照片未能保存；诉求会照常发送。", "This device has no room to keep the photo; the appeal is sent without it."),
+    (
+        "portal.photo_no_room",
+        "本机存储空间不足，照片未能保存；诉求会照常发送。",
+        "This device has no room to keep the photo; the appeal is sent without it.",
+    ),
     ("photo.title", "照片", "Photos"),
     ("photo.add", "添加照片", "Add a photo"),
     ("photo.added", "照片已添加。", "The photo was added."),
@@ -112,18 +132,30 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("portal.receipt_title", "已收到您的诉求", "Your appeal was received"),
     ("portal.receipt_number", "诉求编号：", "Number:"),
     ("portal.receipt_secret", "查询码：", "Secret:"),
-    ("portal.receipt_keep", "请记下编号和查询码，凭它们查询进度和评价。本机也已保存。", "Write down the number and the secret: you need both to follow and rate it. This device keeps them too."),
+    (
+        "portal.receipt_keep",
+        "请记下编号和查询码，凭它们查询进度和评价。本机也已保存。",
+        "Write down the number and the secret: you need both to follow and rate it. This device keeps them too.",
+    ),
     ("portal.receipt_follow", "查看进度", "See its progress"),
     ("portal.another", "再反映一件", "Raise another"),
     ("portal.mine", "本机提交的诉求", "Appeals sent from this device"),
     ("portal.mine_hint", "只保存在这台手机或电脑上。", "Kept only on this phone or computer."),
     ("portal.mine_empty", "还没有。", "None yet."),
-    ("portal.queued", "网络不通，已保存在本机，联网后自动发送。", "No connection: saved on this device and sent automatically when the connection returns."),
+    (
+        "portal.queued",
+        "网络不通，已保存在本机，联网后自动发送。",
+        "No connection: saved on this device and sent automatically when the connection returns.",
+    ),
     ("portal.outbox", "待发送：", "Waiting to send: "),
     ("portal.outbox_sent", "已自动发送保存在本机的诉求。", "The appeal saved on this device was sent."),
     ("portal.sending", "正在提交…", "Sending…"),
     ("portal.need_text", "请填写反映内容。", "Please describe the problem."),
-    ("portal.need_place", "请选择村(社区)、在地图上点选位置，或填写地址。", "Choose a village, pick a point on the map, or type an address."),
+    (
+        "portal.need_place",
+        "请选择村(社区)、在地图上点选位置，或填写地址。",
+        "Choose a village, pick a point on the map, or type an address.",
+    ),
     ("portal.failed", "提交未成功：", "Not sent: "),
     ("portal.pending", "待发送", "waiting to send"),
     // Follow.
@@ -190,7 +222,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("insights.duplicates", "疑似重复诉求", "Possible duplicates"),
     ("insights.no_duplicates", "未发现同一地点的相似诉求。", "No similar open appeal at the same place."),
     ("insights.similarity", "文本相似度", "Text similarity"),
-    ("insights.merge_hint", "如确属同一问题，可用“合并”操作并入主诉求，所有反映人都会收到办理结果。", "If it is the same problem, use Merge: every reporter will hear the outcome."),
+    (
+        "insights.merge_hint",
+        "如确属同一问题，可用“合并”操作并入主诉求，所有反映人都会收到办理结果。",
+        "If it is the same problem, use Merge: every reporter will hear the outcome.",
+    ),
     ("insights.hotspots", "热点预警", "Hot-spot warnings"),
     ("insights.no_hotspots", "当前没有未处理的热点预警。", "No open hot-spot warning."),
     ("insights.count", "近期", "Recent"),
@@ -273,7 +309,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     // Dashboard.
     ("dash.month", "月份", "Month"),
     ("dash.rates", "本月指标", "This month's rates"),
-    ("dash.rates_hint", "口径：按当月受理的诉求统计；响应率=按时签收占比；满意率含基本满意；无数据显示“—”。", "Counted over appeals received in the month; response = signed for in time; satisfaction counts basically satisfied; — means no data."),
+    (
+        "dash.rates_hint",
+        "口径：按当月受理的诉求统计；响应率=按时签收占比；满意率含基本满意；无数据显示“—”。",
+        "Counted over appeals received in the month; response = signed for in time; satisfaction counts basically satisfied; — means no data.",
+    ),
     ("dash.days", "每日受理与办结", "Received and resolved per day"),
     ("dash.ranking", "单位月度排名", "Monthly ranking of units"),
     ("dash.weights", "综合得分 = 响应率×{r} + 解决率×{s} + 满意率×{t}", "Score = response × {r} + resolution × {s} + satisfaction × {t}"),
@@ -399,7 +439,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     // The public board.
     ("board", "办结公示", "Resolved appeals"),
     ("board.lead", "近期已办结的群众诉求，按村(社区)和类别查看。", "Appeals resolved recently, by village and category."),
-    ("board.privacy", "为保护个人信息，这里不公开群众反映的原文和联系方式；答复中的电话、证件号和姓名已隐去；私人事项不公示。", "To protect people, the residents' own words and contacts are not published; phone and ID numbers and names are removed from replies; private matters are not listed."),
+    (
+        "board.privacy",
+        "为保护个人信息，这里不公开群众反映的原文和联系方式；答复中的电话、证件号和姓名已隐去；私人事项不公示。",
+        "To protect people, the residents' own words and contacts are not published; phone and ID numbers and names are removed from replies; private matters are not listed.",
+    ),
     ("board.empty", "没有符合条件的已办结诉求。", "No resolved appeals match."),
     ("board.received", "受理 ", "Received "),
     ("board.resolved", "办结 ", "resolved "),
@@ -415,8 +459,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("admin.calendar", "节假日", "Holidays"),
     ("admin.templates", "消息模板", "Message templates"),
     ("admin.grid_file", "导入网格(GeoJSON 文件)", "Import grids (a GeoJSON file)"),
-    ("admin.grid_file_hint", "FeatureCollection；每个要素的属性含 id、region_code(12 位村/社区代码)，可选 name、parent_id。全部校验通过才写入；同 id 的网格被替换。", "A FeatureCollection; each feature's properties carry id and region_code (a 12-digit village or community), optionally name and parent_id. Nothing is written unless every feature is valid; a grid with the same id is replaced."),
-    ("admin.draw_later", "网格边界以导入为准；在地图上绘制和修改边界尚未提供。", "Grid outlines come from imports; drawing and editing outlines on the map is not available yet."),
+    (
+        "admin.grid_file_hint",
+        "FeatureCollection；每个要素的属性含 id、region_code(12 位村/社区代码)，可选 name、parent_id。全部校验通过才写入；同 id 的网格被替换。",
+        "A FeatureCollection; each feature's properties carry id and region_code (a 12-digit village or community), optionally name and parent_id. Nothing is written unless every feature is valid; a grid with the same id is replaced.",
+    ),
+    (
+        "admin.draw_later",
+        "网格边界以导入为准；在地图上绘制和修改边界尚未提供。",
+        "Grid outlines come from imports; drawing and editing outlines on the map is not available yet.",
+    ),
     ("admin.import", "导入", "Import"),
     ("admin.imported", "已导入：", "Imported: "),
     ("admin.choose_file", "请先选择文件。", "Choose a file first."),
@@ -438,7 +490,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("admin.username", "用户名", "User name"),
     ("admin.display_name", "姓名", "Display name"),
     ("admin.password", "密码", "Password"),
-    ("admin.password_hint", "新建时必填，至少 8 位；修改时留空表示不改。", "Required for a new user, at least 8 characters; leave empty when editing to keep it."),
+    (
+        "admin.password_hint",
+        "新建时必填，至少 8 位；修改时留空表示不改。",
+        "Required for a new user, at least 8 characters; leave empty when editing to keep it.",
+    ),
     ("admin.roles", "角色", "Roles"),
     ("admin.active", "启用", "Active"),
     ("admin.new_user", "新建人员", "New user"),
@@ -449,7 +505,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("admin.yes", "是", "yes"),
     ("admin.no", "否", "no"),
     ("admin.code", "分类代码", "Code"),
-    ("admin.code_hint", "一级分类 2 位数字；二级分类为上级代码加 2 位。代码一经使用不能修改，可停用。", "Two digits for a top-level category; a child is its parent's code and two more digits. Codes cannot change once used; deactivate instead."),
+    (
+        "admin.code_hint",
+        "一级分类 2 位数字；二级分类为上级代码加 2 位。代码一经使用不能修改，可停用。",
+        "Two digits for a top-level category; a child is its parent's code and two more digits. Codes cannot change once used; deactivate instead.",
+    ),
     ("admin.parent", "上级分类", "Parent"),
     ("admin.top_level", "(一级分类)", "(top level)"),
     ("admin.department", "默认承办部门", "Default department"),
@@ -462,19 +522,31 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("admin.view", "查看", "View"),
     ("admin.current", "当前", "current"),
     ("admin.old_version", "历史版本(只读)", "old version (read only)"),
-    ("admin.policy_hint", "保存后生成新版本，只用于此后受理的诉求；已受理的诉求沿用原版本。", "Saving makes a new version for appeals received from now on; appeals already received keep theirs."),
+    (
+        "admin.policy_hint",
+        "保存后生成新版本，只用于此后受理的诉求；已受理的诉求沿用原版本。",
+        "Saving makes a new version for appeals received from now on; appeals already received keep theirs.",
+    ),
     ("admin.policy_json", "时限规则(JSON)", "The policy (JSON)"),
     ("admin.save_version", "保存为新版本", "Save as a new version"),
     ("admin.bad_json", "JSON 格式有误：", "The JSON is not valid: "),
     ("admin.ics_file", "导入节假日(iCalendar .ics 文件)", "Import holidays (an iCalendar .ics file)"),
-    ("admin.ics_hint", "标题以(休)结尾的日子为放假，以(班)结尾的为调休上班。各服务器重启后，新日期计入办理时限。", "Days whose summary ends in (休) are days off, (班) make-up working days. Deadlines count new days once each server restarts."),
+    (
+        "admin.ics_hint",
+        "标题以(休)结尾的日子为放假，以(班)结尾的为调休上班。各服务器重启后，新日期计入办理时限。",
+        "Days whose summary ends in (休) are days off, (班) make-up working days. Deadlines count new days once each server restarts.",
+    ),
     ("admin.restart_needed", "重启服务后生效", "takes effect when the server restarts"),
     ("admin.pending_restart", "待重启生效", "after restart"),
     ("admin.year", "年份", "Year"),
     ("admin.date", "日期", "Date"),
     ("admin.day_kind", "安排", "Kind"),
     ("admin.source", "来源", "Source"),
-    ("admin.templates_hint", "花括号中的占位符会被替换，如 {number}、{deadline}。", "Placeholders in braces are filled in, e.g. {number}, {deadline}."),
+    (
+        "admin.templates_hint",
+        "花括号中的占位符会被替换，如 {number}、{deadline}。",
+        "Placeholders in braces are filled in, e.g. {number}, {deadline}.",
+    ),
     ("admin.title", "标题", "Title"),
     ("admin.body", "正文", "Text"),
     ("admin.edited", "修改于 ", "Edited "),
@@ -533,7 +605,11 @@ mod tests {
                     let key: String = rest.chars().take_while(|c| *c != '"' && *c != '\'').collect();
                     // A key ending in '.' is a prefix completed at run time (`'status.' + status`);
                     // the enum test below checks those.
-                    let known = if key.ends_with('.') { seen.iter().any(|candidate| candidate.starts_with(key.as_str())) } else { seen.contains(key.as_str()) };
+                    let known = if key.ends_with('.') {
+                        seen.iter().any(|candidate| candidate.starts_with(key.as_str()))
+                    } else {
+                        seen.contains(key.as_str())
+                    };
                     if !known && !key.is_empty() {
                         missing.push(format!("{file}: {key}"));
                     }

@@ -17,11 +17,11 @@ pub mod i18n;
 use std::sync::LazyLock;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -113,10 +113,8 @@ impl WebArgs {
 /// an http(s) URL with `{z}`, `{x}` and `{y}` and nothing that could break out of the
 /// page's security header or an attribute.
 pub fn tile_origin(url: &str) -> Result<String, String> {
-    let rest = url
-        .strip_prefix("https://")
-        .map(|rest| ("https://", rest))
-        .or_else(|| url.strip_prefix("http://").map(|rest| ("http://", rest)));
+    let rest =
+        url.strip_prefix("https://").map(|rest| ("https://", rest)).or_else(|| url.strip_prefix("http://").map(|rest| ("http://", rest)));
     let Some((scheme, rest)) = rest else {
         return Err(format!("`{url}` must start with http:// or https://"));
     };
@@ -125,7 +123,9 @@ pub fn tile_origin(url: &str) -> Result<String, String> {
             return Err(format!("`{url}` lacks the placeholder {placeholder}"));
         }
     }
-    if url.len() > 500 || url.chars().any(|ch| ch.is_whitespace() || ch.is_control() || matches!(ch, '"' | '\'' | ';' | ',' | '<' | '>' | '\\')) {
+    if url.len() > 500
+        || url.chars().any(|ch| ch.is_whitespace() || ch.is_control() || matches!(ch, '"' | '\'' | ';' | ',' | '<' | '>' | '\\'))
+    {
         return Err("the URL must be a plain URL without spaces, quotes, ; or ,".into());
     }
     let host = rest.split('/').next().unwrap_or("");
@@ -204,7 +204,10 @@ fn render(hub: &Hub, headers: &HeaderMap, page: &'static str, here: String, numb
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+                ),
                 (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
                 (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
                 (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
@@ -288,7 +291,10 @@ mod tests {
             assert!(tile_origin(bad).is_err(), "{bad}");
         }
         assert!(!content_security_policy(None).contains("http"));
-        assert!(content_security_policy(Some("https://tiles.shimian.gov.cn")).contains("img-src 'self' data: blob: https://tiles.shimian.gov.cn;"));
+        assert!(
+            content_security_policy(Some("https://tiles.shimian.gov.cn"))
+                .contains("img-src 'self' data: blob: https://tiles.shimian.gov.cn;")
+        );
     }
 }
 

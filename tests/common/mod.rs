@@ -6,10 +6,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use minqing::domain::access::{Role, Staff, UnitKind};
-use minqing::service::{auth, places, Clock, Hub, HubConfig};
-use minqing::storage::places::Region;
-use minqing::storage::Db;
 use minqing::domain::region::RegionLevel;
+use minqing::service::{Clock, Hub, HubConfig, auth, places};
+use minqing::storage::Db;
+use minqing::storage::places::Region;
 
 /// The PostgreSQL server the story runs against when reachable.
 pub fn postgres_admin_url() -> String {
@@ -130,7 +130,12 @@ pub async fn county(db: Db) -> County {
     ];
     let regions: Vec<Region> = regions
         .iter()
-        .map(|(code, name, parent, level)| Region { code: code.to_string(), name: name.to_string(), parent_code: parent.map(str::to_string), level: *level })
+        .map(|(code, name, parent, level)| Region {
+            code: code.to_string(),
+            name: name.to_string(),
+            parent_code: parent.map(str::to_string),
+            level: *level,
+        })
         .collect();
     db.upsert_regions(&regions).await.expect("regions");
     let categories = minqing::domain::taxonomy::parse_categories_csv(minqing::domain::taxonomy::DEFAULT_CATEGORIES_CSV).expect("taxonomy");
@@ -146,7 +151,9 @@ pub async fn county(db: Db) -> County {
     places::import_grids(&hub, &collection).await.expect("grids");
 
     let db = &hub.db;
-    let unit = |name: &'static str, kind: UnitKind, region: &'static str| async move { db.ensure_unit(name, kind, region).await.expect("unit").id };
+    let unit = |name: &'static str, kind: UnitKind, region: &'static str| async move {
+        db.ensure_unit(name, kind, region).await.expect("unit").id
+    };
     let centre = unit("石棉县群众急难愁盼事项服务中心", UnitKind::ServiceCentre, "511824").await;
     let housing = unit("县住房和城乡建设局", UnitKind::Department, "511824").await;
     let water = unit("县水利局", UnitKind::Department, "511824").await;

@@ -78,8 +78,7 @@ impl NaiveBayes {
     /// ignored (they say nothing about any label).
     pub fn rank(&self, features: &[String]) -> Ranking {
         let all_documents: u32 = self.documents.iter().sum();
-        let mut scores: Vec<f64> =
-            self.documents.iter().map(|count| (f64::from(*count) / f64::from(all_documents.max(1))).ln()).collect();
+        let mut scores: Vec<f64> = self.documents.iter().map(|count| (f64::from(*count) / f64::from(all_documents.max(1))).ln()).collect();
         for feature in features {
             if let Some(values) = self.feature_log_likelihoods(feature) {
                 for (score, value) in scores.iter_mut().zip(values) {

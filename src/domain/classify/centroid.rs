@@ -72,7 +72,9 @@ impl Centroids {
             .centroids
             .iter()
             .enumerate()
-            .map(|(index, centroid)| (index, vector.iter().map(|(feature, weight)| weight * centroid.get(feature).copied().unwrap_or(0.0)).sum()))
+            .map(|(index, centroid)| {
+                (index, vector.iter().map(|(feature, weight)| weight * centroid.get(feature).copied().unwrap_or(0.0)).sum())
+            })
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked

@@ -47,12 +47,20 @@ pub fn evaluate(jieba: &Jieba, classifier: &Classifier, appeals: &[LabelledAppea
 
 /// K-fold cross-validation: appeal i is in fold i mod k; each fold is classified by a
 /// model trained on the other folds, with the same rules throughout.
-pub fn cross_validate(jieba: &Jieba, rules: &[ClassifierRule], appeals: &[LabelledAppeal], categories: &[Category], folds: usize) -> Vec<Outcome> {
+pub fn cross_validate(
+    jieba: &Jieba,
+    rules: &[ClassifierRule],
+    appeals: &[LabelledAppeal],
+    categories: &[Category],
+    folds: usize,
+) -> Vec<Outcome> {
     let folds = folds.max(2);
     let mut outcomes = Vec::with_capacity(appeals.len());
     for fold in 0..folds {
-        let training: Vec<_> = appeals.iter().enumerate().filter(|(index, _)| index % folds != fold).map(|(_, appeal)| appeal.to_example()).collect();
-        let testing: Vec<LabelledAppeal> = appeals.iter().enumerate().filter(|(index, _)| index % folds == fold).map(|(_, appeal)| appeal.clone()).collect();
+        let training: Vec<_> =
+            appeals.iter().enumerate().filter(|(index, _)| index % folds != fold).map(|(_, appeal)| appeal.to_example()).collect();
+        let testing: Vec<LabelledAppeal> =
+            appeals.iter().enumerate().filter(|(index, _)| index % folds == fold).map(|(_, appeal)| appeal.clone()).collect();
         let classifier = Classifier { rules: rules.to_vec(), model: Model::train(jieba, &training) };
         outcomes.extend(evaluate(jieba, &classifier, &testing, categories));
     }
@@ -94,12 +102,23 @@ pub fn summarize(outcomes: &[Outcome]) -> Summary {
 pub fn report(outcomes: &[Outcome], categories: &[Category], threshold: f64) -> String {
     let summary = summarize(outcomes);
     let mut out = String::new();
-    let name = |code: &str| categories.iter().find(|category| category.code == code).map_or(String::new(), |category| category.name.clone());
+    let name =
+        |code: &str| categories.iter().find(|category| category.code == code).map_or(String::new(), |category| category.name.clone());
     let _ = writeln!(out, "appeals: {}", summary.total);
     let _ = writeln!(out, "category top-1 accuracy: {:.3}", summary.accuracy);
-    let _ = writeln!(out, "urgent recall: {:.3} ({} of {} urgent appeals flagged)", summary.urgent_recall,
-        outcomes.iter().filter(|o| o.true_urgent && o.predicted_urgent).count(), outcomes.iter().filter(|o| o.true_urgent).count());
-    let _ = writeln!(out, "urgent precision: {:.3} ({} flagged)", summary.urgent_precision, outcomes.iter().filter(|o| o.predicted_urgent).count());
+    let _ = writeln!(
+        out,
+        "urgent recall: {:.3} ({} of {} urgent appeals flagged)",
+        summary.urgent_recall,
+        outcomes.iter().filter(|o| o.true_urgent && o.predicted_urgent).count(),
+        outcomes.iter().filter(|o| o.true_urgent).count()
+    );
+    let _ = writeln!(
+        out,
+        "urgent precision: {:.3} ({} flagged)",
+        summary.urgent_precision,
+        outcomes.iter().filter(|o| o.predicted_urgent).count()
+    );
     let _ = writeln!(out, "triage class accuracy: {:.3}", summary.triage_accuracy);
     let _ = writeln!(out, "tier accuracy: {:.3}", summary.tier_accuracy);
     let routed: Vec<&Outcome> = outcomes.iter().filter(|outcome| outcome.confidence >= threshold).collect();
@@ -120,7 +139,13 @@ pub fn report(outcomes: &[Outcome], categories: &[Category], threshold: f64) -> 
         let support = outcomes.iter().filter(|o| o.true_category == *code).count();
         let predicted = outcomes.iter().filter(|o| o.predicted_category.as_deref() == Some(*code)).count();
         let right = outcomes.iter().filter(|o| o.true_category == *code && o.predicted_category.as_deref() == Some(*code)).count();
-        let _ = writeln!(out, "  {code} {:<12} precision {:.3}  recall {:.3}  support {support}", name(code), ratio(right, predicted), ratio(right, support));
+        let _ = writeln!(
+            out,
+            "  {code} {:<12} precision {:.3}  recall {:.3}  support {support}",
+            name(code),
+            ratio(right, predicted),
+            ratio(right, support)
+        );
     }
 
     // Confusion table by top-level category (rows: truth, columns: prediction).
@@ -139,7 +164,8 @@ pub fn report(outcomes: &[Outcome], categories: &[Category], threshold: f64) -> 
     }
     let _ = writeln!(out, "     {}", columns.iter().map(|column| format!("{column:>4}")).collect::<String>());
     for row in &tops {
-        let cells: String = columns.iter().map(|column| format!("{:>4}", matrix.get(&(row.clone(), column.clone())).copied().unwrap_or(0))).collect();
+        let cells: String =
+            columns.iter().map(|column| format!("{:>4}", matrix.get(&(row.clone(), column.clone())).copied().unwrap_or(0))).collect();
         let _ = writeln!(out, "  {row} {cells}");
     }
 
@@ -176,7 +202,7 @@ pub struct DuplicateFigures {
 /// the time window is not exercised. `category_of` gives each appeal's category as the
 /// hub would know it (the label, or the classifier's cross-validated prediction).
 pub fn duplicate_figures(appeals: &[LabelledAppeal], category_of: &dyn Fn(usize) -> Option<String>) -> DuplicateFigures {
-    use crate::domain::duplicates::{assess, DuplicateFacts, DuplicateRule};
+    use crate::domain::duplicates::{DuplicateFacts, DuplicateRule, assess};
     let rule = DuplicateRule::default();
     let categories: Vec<Option<String>> = (0..appeals.len()).map(category_of).collect();
     let facts = |index: usize| DuplicateFacts {
@@ -187,7 +213,8 @@ pub fn duplicate_figures(appeals: &[LabelledAppeal], category_of: &dyn Fn(usize)
         category_code: categories[index].as_deref(),
         received_ms: 0,
     };
-    let is_true = |a: &LabelledAppeal, b: &LabelledAppeal| a.same_as.as_deref() == Some(b.id.as_str()) || b.same_as.as_deref() == Some(a.id.as_str());
+    let is_true =
+        |a: &LabelledAppeal, b: &LabelledAppeal| a.same_as.as_deref() == Some(b.id.as_str()) || b.same_as.as_deref() == Some(a.id.as_str());
     let true_pairs = appeals.iter().filter(|appeal| appeal.same_as.is_some()).count();
     let (mut suggested, mut right) = (0, 0);
     for i in 0..appeals.len() {

@@ -8,9 +8,10 @@ use jieba_rs::Jieba;
 
 /// Words too common in appeals to say anything about the category.
 const STOP_WORDS: &[&str] = &[
-    "的", "了", "在", "是", "我", "我们", "你", "他", "她", "它", "们", "有", "和", "与", "也", "都", "就", "还", "又", "很", "太", "把", "被",
-    "给", "让", "这", "那", "这个", "那个", "一个", "一些", "什么", "怎么", "没有", "不", "没", "要", "会", "能", "可以", "请", "希望", "一下",
-    "已经", "现在", "每天", "最近", "一直", "好", "说", "去", "来", "到", "上", "下", "里", "着", "过", "吗", "呢", "吧", "啊", "家", "人",
+    "的", "了", "在", "是", "我", "我们", "你", "他", "她", "它", "们", "有", "和", "与", "也", "都", "就", "还", "又", "很", "太", "把",
+    "被", "给", "让", "这", "那", "这个", "那个", "一个", "一些", "什么", "怎么", "没有", "不", "没", "要", "会", "能", "可以", "请",
+    "希望", "一下", "已经", "现在", "每天", "最近", "一直", "好", "说", "去", "来", "到", "上", "下", "里", "着", "过", "吗", "呢", "吧",
+    "啊", "家", "人",
 ];
 
 /// Whether a character is a Han ideograph (the CJK blocks appeals use).
@@ -26,12 +27,7 @@ pub fn is_content_token(token: &str) -> bool {
 /// The content words of a text, in order, as jieba segments them (HMM on for new words).
 /// Search mode (long words also yielding their parts) measured worse on the corpus.
 pub fn words<'a>(jieba: &Jieba, text: &'a str) -> Vec<&'a str> {
-    jieba
-        .cut(text, true)
-        .into_iter()
-        .map(|token| token.word)
-        .filter(|word| is_content_token(word) && !STOP_WORDS.contains(word))
-        .collect()
+    jieba.cut(text, true).into_iter().map(|token| token.word).filter(|word| is_content_token(word) && !STOP_WORDS.contains(word)).collect()
 }
 
 /// Character bigrams over each run of Han characters.

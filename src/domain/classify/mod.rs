@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::appeal::{Channel, Tier, Triage};
 use super::taxonomy::Category;
 use super::triage::TriageSuggestion;
-use bayes::{softmax, NaiveBayes};
+use bayes::{NaiveBayes, softmax};
 use centroid::Centroids;
 use features::feature_text;
 use rules::{ClassifierRule, DECISIVE_WEIGHT};
@@ -84,9 +84,14 @@ impl Model {
                 (text_features, with_channel)
             })
             .collect();
-        let category = Centroids::train(featured.iter().zip(examples).map(|((text, _), example)| (text.as_slice(), example.category_code.as_str())));
-        let triage = NaiveBayes::train(featured.iter().zip(examples).map(|((_, with_channel), example)| (with_channel.as_slice(), example.triage.as_str())));
-        let tier = NaiveBayes::train(featured.iter().zip(examples).map(|((_, with_channel), example)| (with_channel.as_slice(), example.tier.as_str())));
+        let category =
+            Centroids::train(featured.iter().zip(examples).map(|((text, _), example)| (text.as_slice(), example.category_code.as_str())));
+        let triage = NaiveBayes::train(
+            featured.iter().zip(examples).map(|((_, with_channel), example)| (with_channel.as_slice(), example.triage.as_str())),
+        );
+        let tier = NaiveBayes::train(
+            featured.iter().zip(examples).map(|((_, with_channel), example)| (with_channel.as_slice(), example.tier.as_str())),
+        );
         let urgent = NaiveBayes::train(
             featured.iter().zip(examples).map(|((text, _), example)| (text.as_slice(), if example.urgent { "urgent" } else { "calm" })),
         );
@@ -165,7 +170,8 @@ impl Classifier {
 
         // Urgency: any urgent rule, or the model above its (low) threshold.
         let urgent_probability = self.urgent_probability(&text_features);
-        let urgent = !urgent_by_rule.is_empty() || urgent_probability.as_ref().is_some_and(|(probability, _)| *probability >= URGENT_PROBABILITY);
+        let urgent =
+            !urgent_by_rule.is_empty() || urgent_probability.as_ref().is_some_and(|(probability, _)| *probability >= URGENT_PROBABILITY);
         if !urgent_by_rule.is_empty() {
             reasons.push(format!("紧急危险: {}", urgent_by_rule.join("；")));
         } else if let Some((probability, words)) = urgent_probability.filter(|(probability, _)| *probability >= URGENT_PROBABILITY) {
@@ -253,7 +259,12 @@ impl Classifier {
 
     /// Categories ranked by probability: model scores (tempered) plus rule weights.
     /// Each entry is (code, probability, index in the model if the model knows it).
-    fn rank_categories(&self, text_features: &[String], rule_weights: &[(String, f64)], categories: &[Category]) -> Vec<(String, f64, Option<usize>)> {
+    fn rank_categories(
+        &self,
+        text_features: &[String],
+        rule_weights: &[(String, f64)],
+        categories: &[Category],
+    ) -> Vec<(String, f64, Option<usize>)> {
         let model = &self.model.category;
         let mut logits: Vec<(String, f64, Option<usize>)> = Vec::new();
         if !model.is_empty() {
@@ -296,7 +307,12 @@ impl Classifier {
         Some((probability, words))
     }
 
-    fn best_label(&self, model: &NaiveBayes, with_channel: &[String], allowed: &dyn Fn(&str) -> bool) -> (Option<String>, Option<Vec<String>>) {
+    fn best_label(
+        &self,
+        model: &NaiveBayes,
+        with_channel: &[String],
+        allowed: &dyn Fn(&str) -> bool,
+    ) -> (Option<String>, Option<Vec<String>>) {
         let ranking = model.rank(with_channel);
         let mut allowed_scores = ranking.scores.iter().filter(|(index, _)| allowed(&model.labels[*index]));
         let Some(&(best, _)) = allowed_scores.next() else { return (None, None) };

@@ -92,8 +92,25 @@ impl ClassifierRule {
 /// there now, and dangers the triage word list lacks. Added after reading the corpus's
 /// urgent examples, so the corpus overstates their recall (docs/CLASSIFICATION.md).
 const URGENT_CALLS: &[&str] = &[
-    "马上派人", "马上来", "马上处理", "赶快", "赶紧", "速来", "立即", "请马上", "快通知", "怎么办啊", "帮帮我", "现在还在",
-    "冒火花", "被水围", "撤出来", "中毒", "上吐下泻", "砸到", "出血",
+    "马上派人",
+    "马上来",
+    "马上处理",
+    "赶快",
+    "赶紧",
+    "速来",
+    "立即",
+    "请马上",
+    "快通知",
+    "怎么办啊",
+    "帮帮我",
+    "现在还在",
+    "冒火花",
+    "被水围",
+    "撤出来",
+    "中毒",
+    "上吐下泻",
+    "砸到",
+    "出血",
 ];
 
 /// The rules a new deployment starts with: the keyword lists of `domain::triage`, one
@@ -113,7 +130,14 @@ pub fn seed_rules() -> Vec<ClassifierRule> {
     let mut rules = vec![
         rule("紧急危险", None, &[], super::super::triage::URGENT_WORDS, true, 0.0),
         rule("紧急求助用语", None, &[], URGENT_CALLS, true, 0.0),
-        rule("燃气泄漏", Some("0206"), &[], &["燃气泄漏", "燃气泄露", "天然气泄漏", "天然气泄露", "煤气泄漏", "漏气"], true, DECISIVE_WEIGHT),
+        rule(
+            "燃气泄漏",
+            Some("0206"),
+            &[],
+            &["燃气泄漏", "燃气泄露", "天然气泄漏", "天然气泄露", "煤气泄漏", "漏气"],
+            true,
+            DECISIVE_WEIGHT,
+        ),
         rule("滑坡塌方", Some("1201"), &[], &["滑坡", "塌方", "泥石流", "落石"], false, 3.0),
         rule("洪水内涝", Some("1202"), &[], &["洪水", "决堤", "溃坝", "涨水"], false, 3.0),
         rule("山火", Some("1203"), &[], &["山火", "森林火灾"], true, DECISIVE_WEIGHT),

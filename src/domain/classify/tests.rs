@@ -4,11 +4,11 @@ use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
 
-use super::corpus::{parse_jsonl, SHIPPED_CORPUS};
+use super::corpus::{SHIPPED_CORPUS, parse_jsonl};
 use super::eval::{cross_validate, report, summarize};
 use super::rules::seed_rules;
 use super::*;
-use crate::domain::taxonomy::{parse_categories_csv, DEFAULT_CATEGORIES_CSV};
+use crate::domain::taxonomy::{DEFAULT_CATEGORIES_CSV, parse_categories_csv};
 
 fn jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();

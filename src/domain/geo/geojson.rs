@@ -27,9 +27,7 @@ pub enum GeoJsonError {
     #[error("the text is not valid JSON: {0}")]
     InvalidJson(#[from] serde_json::Error),
     /// The top-level value is not a `FeatureCollection` or a `Feature`.
-    #[error(
-        "the top-level GeoJSON value must be an object with \"type\": \"FeatureCollection\" or \"Feature\", but it is {found}"
-    )]
+    #[error("the top-level GeoJSON value must be an object with \"type\": \"FeatureCollection\" or \"Feature\", but it is {found}")]
     UnsupportedTopLevel { found: String },
     /// A `FeatureCollection` without a `features` array.
     #[error("the FeatureCollection has no \"features\" array")]
@@ -68,24 +66,14 @@ pub enum FeatureProblem {
     #[error("its geometry type is {found}; only \"Polygon\" and \"MultiPolygon\" are supported")]
     UnsupportedGeometryType { found: String },
     #[error("at {location}: expected {expected}, but found {found}")]
-    MalformedCoordinates {
-        location: String,
-        expected: &'static str,
-        found: String,
-    },
-    #[error(
-        "at {location}: the ring has {positions} positions after closing it, but a ring needs at least 4"
-    )]
+    MalformedCoordinates { location: String, expected: &'static str, found: String },
+    #[error("at {location}: the ring has {positions} positions after closing it, but a ring needs at least 4")]
     RingTooShort { location: String, positions: usize },
     #[error("at {location}: the coordinate {value} is not a finite number")]
     NonFiniteCoordinate { location: String, value: String },
-    #[error(
-        "at {location}: the longitude {value} is outside [-180, 180] (are longitude and latitude swapped?)"
-    )]
+    #[error("at {location}: the longitude {value} is outside [-180, 180] (are longitude and latitude swapped?)")]
     LongitudeOutOfRange { location: String, value: f64 },
-    #[error(
-        "at {location}: the latitude {value} is outside [-90, 90] (are longitude and latitude swapped?)"
-    )]
+    #[error("at {location}: the latitude {value} is outside [-90, 90] (are longitude and latitude swapped?)")]
     LatitudeOutOfRange { location: String, value: f64 },
     #[error("the geometry has no polygons")]
     EmptyGeometry,
@@ -96,20 +84,11 @@ pub fn parse_features(text: &str) -> Result<Vec<ParsedFeature>, GeoJsonError> {
     let root: Value = serde_json::from_str(text)?;
     match root.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => {
-            let features = root
-                .get("features")
-                .and_then(Value::as_array)
-                .ok_or(GeoJsonError::MissingFeaturesArray)?;
-            features
-                .iter()
-                .enumerate()
-                .map(|(feature_index, value)| parse_one_feature(feature_index, value))
-                .collect()
+            let features = root.get("features").and_then(Value::as_array).ok_or(GeoJsonError::MissingFeaturesArray)?;
+            features.iter().enumerate().map(|(feature_index, value)| parse_one_feature(feature_index, value)).collect()
         }
         Some("Feature") => Ok(vec![parse_one_feature(0, &root)?]),
-        _ => Err(GeoJsonError::UnsupportedTopLevel {
-            found: describe_value(&root),
-        }),
+        _ => Err(GeoJsonError::UnsupportedTopLevel { found: describe_value(&root) }),
     }
 }
 
@@ -144,51 +123,35 @@ fn feature_label(value: &Value) -> Option<String> {
     if let Some(code) = properties.get("code").and_then(text_of) {
         return Some(format!("code {code:?}"));
     }
-    properties
-        .get("name")
-        .and_then(text_of)
-        .map(|name| format!("name {name:?}"))
+    properties.get("name").and_then(text_of).map(|name| format!("name {name:?}"))
 }
 
 fn parse_one_feature(feature_index: usize, value: &Value) -> Result<ParsedFeature, GeoJsonError> {
-    let fail = |problem: FeatureProblem| GeoJsonError::InvalidFeature {
-        feature_index,
-        feature_label: feature_label(value),
-        problem,
-    };
+    let fail = |problem: FeatureProblem| GeoJsonError::InvalidFeature { feature_index, feature_label: feature_label(value), problem };
     let Value::Object(members) = value else {
         return Err(fail(FeatureProblem::NotAnObject));
     };
     match members.get("type") {
         Some(Value::String(kind)) if kind == "Feature" => {}
         Some(other) => {
-            return Err(fail(FeatureProblem::NotAFeature {
-                found: describe_value(other),
-            }));
+            return Err(fail(FeatureProblem::NotAFeature { found: describe_value(other) }));
         }
         None => {
-            return Err(fail(FeatureProblem::NotAFeature {
-                found: "missing".to_string(),
-            }));
+            return Err(fail(FeatureProblem::NotAFeature { found: "missing".to_string() }));
         }
     }
     let properties = match members.get("properties") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(properties)) => properties.clone(),
         Some(other) => {
-            return Err(fail(FeatureProblem::PropertiesNotAnObject {
-                found: describe_value(other),
-            }));
+            return Err(fail(FeatureProblem::PropertiesNotAnObject { found: describe_value(other) }));
         }
     };
     let geometry = match members.get("geometry") {
         None | Some(Value::Null) => return Err(fail(FeatureProblem::MissingGeometry)),
         Some(geometry) => parse_geometry(geometry).map_err(fail)?,
     };
-    Ok(ParsedFeature {
-        properties,
-        geometry,
-    })
+    Ok(ParsedFeature { properties, geometry })
 }
 
 /// Reads a `Polygon` or `MultiPolygon` geometry object.
@@ -204,17 +167,12 @@ fn parse_geometry(geometry: &Value) -> Result<MultiPolygon<f64>, FeatureProblem>
             let polygons = expect_array(coordinates, "coordinates", "an array of polygons")?;
             let mut parsed = Vec::with_capacity(polygons.len());
             for (polygon_index, polygon) in polygons.iter().enumerate() {
-                parsed.push(parse_polygon(
-                    Some(polygon),
-                    &format!("coordinates[{polygon_index}]"),
-                )?);
+                parsed.push(parse_polygon(Some(polygon), &format!("coordinates[{polygon_index}]"))?);
             }
             MultiPolygon::new(parsed)
         }
         Some(other) => {
-            return Err(FeatureProblem::UnsupportedGeometryType {
-                found: format!("{other:?}"),
-            });
+            return Err(FeatureProblem::UnsupportedGeometryType { found: format!("{other:?}") });
         }
         None => {
             return Err(FeatureProblem::UnsupportedGeometryType {
@@ -231,23 +189,11 @@ fn parse_geometry(geometry: &Value) -> Result<MultiPolygon<f64>, FeatureProblem>
     Ok(multi_polygon)
 }
 
-fn expect_array<'a>(
-    value: Option<&'a Value>,
-    location: &str,
-    expected: &'static str,
-) -> Result<&'a Vec<Value>, FeatureProblem> {
+fn expect_array<'a>(value: Option<&'a Value>, location: &str, expected: &'static str) -> Result<&'a Vec<Value>, FeatureProblem> {
     match value {
         Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(FeatureProblem::MalformedCoordinates {
-            location: location.to_string(),
-            expected,
-            found: describe_value(other),
-        }),
-        None => Err(FeatureProblem::MalformedCoordinates {
-            location: location.to_string(),
-            expected,
-            found: "nothing".to_string(),
-        }),
+        Some(other) => Err(FeatureProblem::MalformedCoordinates { location: location.to_string(), expected, found: describe_value(other) }),
+        None => Err(FeatureProblem::MalformedCoordinates { location: location.to_string(), expected, found: "nothing".to_string() }),
     }
 }
 
@@ -275,11 +221,7 @@ fn parse_ring(value: &Value, location: &str) -> Result<LineString<f64>, FeatureP
     let mut coords = Vec::with_capacity(positions.len() + 1);
     for (position_index, position) in positions.iter().enumerate() {
         let position_location = format!("{location}[{position_index}]");
-        let numbers = expect_array(
-            Some(position),
-            &position_location,
-            "a position [longitude, latitude]",
-        )?;
+        let numbers = expect_array(Some(position), &position_location, "a position [longitude, latitude]")?;
         if numbers.len() < 2 {
             return Err(FeatureProblem::MalformedCoordinates {
                 location: position_location,
@@ -290,16 +232,10 @@ fn parse_ring(value: &Value, location: &str) -> Result<LineString<f64>, FeatureP
         let lng = read_number(&numbers[0], &position_location)?;
         let lat = read_number(&numbers[1], &position_location)?;
         if !(-180.0..=180.0).contains(&lng) {
-            return Err(FeatureProblem::LongitudeOutOfRange {
-                location: position_location,
-                value: lng,
-            });
+            return Err(FeatureProblem::LongitudeOutOfRange { location: position_location, value: lng });
         }
         if !(-90.0..=90.0).contains(&lat) {
-            return Err(FeatureProblem::LatitudeOutOfRange {
-                location: position_location,
-                value: lat,
-            });
+            return Err(FeatureProblem::LatitudeOutOfRange { location: position_location, value: lat });
         }
         coords.push(Coord { x: lng, y: lat });
     }
@@ -309,10 +245,7 @@ fn parse_ring(value: &Value, location: &str) -> Result<LineString<f64>, FeatureP
         coords.push(first);
     }
     if coords.len() < 4 {
-        return Err(FeatureProblem::RingTooShort {
-            location: location.to_string(),
-            positions: coords.len(),
-        });
+        return Err(FeatureProblem::RingTooShort { location: location.to_string(), positions: coords.len() });
     }
     Ok(LineString::new(coords))
 }
@@ -321,16 +254,11 @@ fn read_number(value: &Value, location: &str) -> Result<f64, FeatureProblem> {
     match value {
         Value::Number(number) => match number.as_f64() {
             Some(float) if float.is_finite() => Ok(float),
-            _ => Err(FeatureProblem::NonFiniteCoordinate {
-                location: location.to_string(),
-                value: number.to_string(),
-            }),
+            _ => Err(FeatureProblem::NonFiniteCoordinate { location: location.to_string(), value: number.to_string() }),
         },
-        other => Err(FeatureProblem::MalformedCoordinates {
-            location: location.to_string(),
-            expected: "a number",
-            found: describe_value(other),
-        }),
+        other => {
+            Err(FeatureProblem::MalformedCoordinates { location: location.to_string(), expected: "a number", found: describe_value(other) })
+        }
     }
 }
 
@@ -338,11 +266,7 @@ fn read_number(value: &Value, location: &str) -> Result<f64, FeatureProblem> {
 /// Rings are written closed, as geo stores them.
 pub fn multipolygon_to_geometry(geometry: &MultiPolygon<f64>) -> Value {
     let ring_to_json = |ring: &LineString<f64>| -> Value {
-        Value::Array(
-            ring.coords()
-                .map(|coord| Value::Array(vec![number_value(coord.x), number_value(coord.y)]))
-                .collect(),
-        )
+        Value::Array(ring.coords().map(|coord| Value::Array(vec![number_value(coord.x), number_value(coord.y)])).collect())
     };
     let polygons: Vec<Value> = geometry
         .0
@@ -354,10 +278,7 @@ pub fn multipolygon_to_geometry(geometry: &MultiPolygon<f64>) -> Value {
         })
         .collect();
     let mut members = Map::new();
-    members.insert(
-        "type".to_string(),
-        Value::String("MultiPolygon".to_string()),
-    );
+    members.insert("type".to_string(), Value::String("MultiPolygon".to_string()));
     members.insert("coordinates".to_string(), Value::Array(polygons));
     Value::Object(members)
 }
@@ -383,8 +304,7 @@ mod tests {
     use super::*;
     use geo::Area;
 
-    const SQUARE_POLYGON: &str =
-        r#"{"type":"Polygon","coordinates":[[[100,30],[101,30],[101,31],[100,31],[100,30]]]}"#;
+    const SQUARE_POLYGON: &str = r#"{"type":"Polygon","coordinates":[[[100,30],[101,30],[101,31],[100,31],[100,30]]]}"#;
 
     fn collection_of(geometry: &str) -> String {
         format!(
@@ -396,65 +316,28 @@ mod tests {
     fn accepted_inputs() {
         // Each case is (description, text, expected feature count, expected
         // total ring count, expected total area in square degrees).
-        let unclosed =
-            r#"{"type":"Polygon","coordinates":[[[100,30],[101,30],[101,31],[100,31]]]}"#;
+        let unclosed = r#"{"type":"Polygon","coordinates":[[[100,30],[101,30],[101,31],[100,31]]]}"#;
         let with_hole = r#"{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[2,1],[2,2],[1,2],[1,1]]]}"#;
         let multi = r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[2,0],[3,0],[3,2],[2,2],[2,0]]]]}"#;
-        let with_altitude =
-            r#"{"type":"Polygon","coordinates":[[[0,0,5],[1,0,5],[1,1,5],[0,1,5],[0,0,5]]]}"#;
-        let single_feature =
-            format!(r#"{{"type":"Feature","properties":null,"geometry":{SQUARE_POLYGON}}}"#);
+        let with_altitude = r#"{"type":"Polygon","coordinates":[[[0,0,5],[1,0,5],[1,1,5],[0,1,5],[0,0,5]]]}"#;
+        let single_feature = format!(r#"{{"type":"Feature","properties":null,"geometry":{SQUARE_POLYGON}}}"#);
         let cases: Vec<(&str, String, usize, usize, f64)> = vec![
             ("closed polygon", collection_of(SQUARE_POLYGON), 1, 1, 1.0),
-            (
-                "unclosed polygon is closed",
-                collection_of(unclosed),
-                1,
-                1,
-                1.0,
-            ),
+            ("unclosed polygon is closed", collection_of(unclosed), 1, 1, 1.0),
             ("polygon with a hole", collection_of(with_hole), 1, 2, 15.0),
             ("multipolygon", collection_of(multi), 1, 2, 3.0),
-            (
-                "positions with altitude",
-                collection_of(with_altitude),
-                1,
-                1,
-                1.0,
-            ),
-            (
-                "single feature with null properties",
-                single_feature,
-                1,
-                1,
-                1.0,
-            ),
-            (
-                "empty collection",
-                r#"{"type":"FeatureCollection","features":[]}"#.to_string(),
-                0,
-                0,
-                0.0,
-            ),
+            ("positions with altitude", collection_of(with_altitude), 1, 1, 1.0),
+            ("single feature with null properties", single_feature, 1, 1, 1.0),
+            ("empty collection", r#"{"type":"FeatureCollection","features":[]}"#.to_string(), 0, 0, 0.0),
         ];
         for (description, text, feature_count, ring_count, area) in cases {
-            let features =
-                parse_features(&text).unwrap_or_else(|error| panic!("{description}: {error}"));
+            let features = parse_features(&text).unwrap_or_else(|error| panic!("{description}: {error}"));
             assert_eq!(features.len(), feature_count, "{description}");
-            let rings: usize = features
-                .iter()
-                .flat_map(|feature| feature.geometry.0.iter())
-                .map(|polygon| 1 + polygon.interiors().len())
-                .sum();
+            let rings: usize =
+                features.iter().flat_map(|feature| feature.geometry.0.iter()).map(|polygon| 1 + polygon.interiors().len()).sum();
             assert_eq!(rings, ring_count, "{description}");
-            let total_area: f64 = features
-                .iter()
-                .map(|feature| feature.geometry.unsigned_area())
-                .sum();
-            assert!(
-                (total_area - area).abs() < 1e-9,
-                "{description}: area {total_area}"
-            );
+            let total_area: f64 = features.iter().map(|feature| feature.geometry.unsigned_area()).sum();
+            assert!((total_area - area).abs() < 1e-9, "{description}: area {total_area}");
             for feature in &features {
                 for polygon in &feature.geometry.0 {
                     assert!(polygon.exterior().is_closed(), "{description}");
@@ -474,7 +357,11 @@ mod tests {
             ("not JSON", "{not json".to_string(), vec!["not valid JSON"]),
             ("bare geometry", SQUARE_POLYGON.to_string(), vec!["top-level", "\"Polygon\""]),
             ("no features array", r#"{"type":"FeatureCollection"}"#.to_string(), vec!["\"features\""]),
-            ("point geometry at index 1", two_features, vec!["feature #1", "id \"g-7\"", "\"Point\"", "only \"Polygon\" and \"MultiPolygon\""]),
+            (
+                "point geometry at index 1",
+                two_features,
+                vec!["feature #1", "id \"g-7\"", "\"Point\"", "only \"Polygon\" and \"MultiPolygon\""],
+            ),
             (
                 "null geometry",
                 r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},"geometry":null}]}"#.to_string(),
@@ -505,11 +392,7 @@ mod tests {
                 collection_of(r#"{"type":"Polygon","coordinates":[[[0,0],[1],[1,1],[0,0]]]}"#),
                 vec!["coordinates[0][1]", "at least 2 numbers"],
             ),
-            (
-                "empty multipolygon",
-                collection_of(r#"{"type":"MultiPolygon","coordinates":[]}"#),
-                vec!["no polygons"],
-            ),
+            ("empty multipolygon", collection_of(r#"{"type":"MultiPolygon","coordinates":[]}"#), vec!["no polygons"]),
             (
                 "feature of wrong type",
                 r#"{"type":"FeatureCollection","features":[{"type":"Polygon"}]}"#.to_string(),
@@ -518,17 +401,11 @@ mod tests {
         ];
         for (description, text, fragments) in cases {
             match parse_features(&text) {
-                Ok(features) => panic!(
-                    "{description}: expected an error, got {} features",
-                    features.len()
-                ),
+                Ok(features) => panic!("{description}: expected an error, got {} features", features.len()),
                 Err(error) => {
                     let message = error.to_string();
                     for fragment in fragments {
-                        assert!(
-                            message.contains(fragment),
-                            "{description}: {message:?} lacks {fragment:?}"
-                        );
+                        assert!(message.contains(fragment), "{description}: {message:?} lacks {fragment:?}");
                     }
                 }
             }
@@ -537,15 +414,10 @@ mod tests {
 
     #[test]
     fn written_feature_reads_back_the_same() {
-        let text = collection_of(
-            r#"{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[2,1],[2,2],[1,2],[1,1]]]}"#,
-        );
+        let text = collection_of(r#"{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[2,1],[2,2],[1,2],[1,1]]]}"#);
         let parsed = parse_features(&text).unwrap_or_else(|error| panic!("{error}"));
         let mut properties = Map::new();
-        properties.insert(
-            "region_code".to_string(),
-            Value::String("511824101001".to_string()),
-        );
+        properties.insert("region_code".to_string(), Value::String("511824101001".to_string()));
         let written = feature("511824101001-01", properties.clone(), &parsed[0].geometry);
         assert_eq!(written["id"], "511824101001-01");
         assert_eq!(written["geometry"]["type"], "MultiPolygon");

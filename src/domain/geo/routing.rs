@@ -110,10 +110,7 @@ impl PolygonIndex {
     ///
     /// Polygons without a finite bounding box (empty polygons, or polygons
     /// with non-finite coordinates) are left out, so they can never be found.
-    fn build(
-        geometries: &[&MultiPolygon<f64>],
-        positions_in_rank_order: Vec<usize>,
-    ) -> PolygonIndex {
+    fn build(geometries: &[&MultiPolygon<f64>], positions_in_rank_order: Vec<usize>) -> PolygonIndex {
         let mut coords = Vec::new();
         let mut hole_ranges = Vec::new();
         let mut entries = Vec::new();
@@ -123,10 +120,7 @@ impl PolygonIndex {
                     continue;
                 };
                 let (min, max) = (bounds.min(), bounds.max());
-                if ![min.x, min.y, max.x, max.y]
-                    .iter()
-                    .all(|value| value.is_finite())
-                {
+                if ![min.x, min.y, max.x, max.y].iter().all(|value| value.is_finite()) {
                     continue;
                 }
                 let exterior_start = coords.len();
@@ -138,23 +132,12 @@ impl PolygonIndex {
                     coords.extend(hole.coords().copied());
                     hole_ranges.push((hole_start, coords.len()));
                 }
-                let slot = PolygonSlot {
-                    rank,
-                    exterior_start,
-                    exterior_end,
-                    holes_start,
-                    holes_end: hole_ranges.len(),
-                };
+                let slot = PolygonSlot { rank, exterior_start, exterior_end, holes_start, holes_end: hole_ranges.len() };
                 let rectangle = Rectangle::from_corners([min.x, min.y], [max.x, max.y]);
                 entries.push(GeomWithData::new(rectangle, slot));
             }
         }
-        PolygonIndex {
-            tree: RTree::bulk_load_with_params(entries),
-            coords,
-            hole_ranges,
-            position_by_rank: positions_in_rank_order,
-        }
+        PolygonIndex { tree: RTree::bulk_load_with_params(entries), coords, hole_ranges, position_by_rank: positions_in_rank_order }
     }
 
     /// Returns the position of the best-ranked shape whose closed polygon
@@ -162,16 +145,14 @@ impl PolygonIndex {
     fn best_containing(&self, lng: f64, lat: f64) -> Option<usize> {
         let point = Coord { x: lng, y: lat };
         let mut best_rank: Option<usize> = None;
-        let _ =
-            self.tree
-                .locate_in_envelope_intersecting_int(&AABB::from_point([lng, lat]), |entry| {
-                    let slot = entry.data;
-                    let could_win = best_rank.is_none_or(|rank| slot.rank < rank);
-                    if could_win && self.polygon_touches(&slot, point) {
-                        best_rank = Some(slot.rank);
-                    }
-                    ControlFlow::<()>::Continue(())
-                });
+        let _ = self.tree.locate_in_envelope_intersecting_int(&AABB::from_point([lng, lat]), |entry| {
+            let slot = entry.data;
+            let could_win = best_rank.is_none_or(|rank| slot.rank < rank);
+            if could_win && self.polygon_touches(&slot, point) {
+                best_rank = Some(slot.rank);
+            }
+            ControlFlow::<()>::Continue(())
+        });
         best_rank.and_then(|rank| self.position_by_rank.get(rank).copied())
     }
 
@@ -186,10 +167,7 @@ impl PolygonIndex {
             RingPosition::Outside => false,
             RingPosition::OnBoundary => true,
             RingPosition::Inside => {
-                let holes = self
-                    .hole_ranges
-                    .get(slot.holes_start..slot.holes_end)
-                    .unwrap_or(&[]);
+                let holes = self.hole_ranges.get(slot.holes_start..slot.holes_end).unwrap_or(&[]);
                 for (start, end) in holes {
                     let hole = self.coords.get(*start..*end).unwrap_or(&[]);
                     match ring_position(point, hole) {
@@ -221,20 +199,12 @@ fn ring_position(point: Coord<f64>, ring: &[Coord<f64>]) -> RingPosition {
     match ring {
         [] => return RingPosition::Outside,
         [only] => {
-            return if *only == point {
-                RingPosition::OnBoundary
-            } else {
-                RingPosition::Outside
-            };
+            return if *only == point { RingPosition::OnBoundary } else { RingPosition::Outside };
         }
         _ => {}
     }
     let between = |value: f64, bound_1: f64, bound_2: f64| {
-        if bound_1 < bound_2 {
-            value >= bound_1 && value <= bound_2
-        } else {
-            value >= bound_2 && value <= bound_1
-        }
+        if bound_1 < bound_2 { value >= bound_1 && value <= bound_2 } else { value >= bound_2 && value <= bound_1 }
     };
     let mut winding_number = 0i64;
     for edge in ring.windows(2) {
@@ -244,8 +214,7 @@ fn ring_position(point: Coord<f64>, ring: &[Coord<f64>]) -> RingPosition {
                 let orientation = <f64 as GeoNum>::Ker::orient2d(start, end, point);
                 if orientation == Orientation::CounterClockwise && end.y != point.y {
                     winding_number += 1;
-                } else if orientation == Orientation::Collinear && between(point.x, start.x, end.x)
-                {
+                } else if orientation == Orientation::Collinear && between(point.x, start.x, end.x) {
                     return RingPosition::OnBoundary;
                 }
             }
@@ -258,11 +227,7 @@ fn ring_position(point: Coord<f64>, ring: &[Coord<f64>]) -> RingPosition {
             }
         }
     }
-    if winding_number == 0 {
-        RingPosition::Outside
-    } else {
-        RingPosition::Inside
-    }
+    if winding_number == 0 { RingPosition::Outside } else { RingPosition::Inside }
 }
 
 /// An index of grids that finds the grid responsible for a point.
@@ -286,26 +251,14 @@ impl GridIndex {
         for (position, grid) in grids.iter().enumerate() {
             positions_by_id.entry(grid.id.clone()).or_insert(position);
         }
-        let depths: Vec<usize> = grids
-            .iter()
-            .map(|grid| nesting_depth(grid, &grids, &positions_by_id))
-            .collect();
+        let depths: Vec<usize> = grids.iter().map(|grid| nesting_depth(grid, &grids, &positions_by_id)).collect();
         // The tie-break order: deeper first, then smaller id, then earlier.
         let mut positions_in_rank_order: Vec<usize> = (0..grids.len()).collect();
-        positions_in_rank_order.sort_by(|a, b| {
-            (Reverse(depths[*a]), grids[*a].id.as_bytes(), *a).cmp(&(
-                Reverse(depths[*b]),
-                grids[*b].id.as_bytes(),
-                *b,
-            ))
-        });
+        positions_in_rank_order
+            .sort_by(|a, b| (Reverse(depths[*a]), grids[*a].id.as_bytes(), *a).cmp(&(Reverse(depths[*b]), grids[*b].id.as_bytes(), *b)));
         let geometries: Vec<&MultiPolygon<f64>> = grids.iter().map(|grid| &grid.geometry).collect();
         let polygons = PolygonIndex::build(&geometries, positions_in_rank_order);
-        GridIndex {
-            grids,
-            positions_by_id,
-            polygons,
-        }
+        GridIndex { grids, positions_by_id, polygons }
     }
 
     /// Returns the number of grids in the index.
@@ -320,9 +273,7 @@ impl GridIndex {
 
     /// Returns the grid with the given id, if there is one.
     pub fn get(&self, id: &str) -> Option<&GridShape> {
-        self.positions_by_id
-            .get(id)
-            .and_then(|position| self.grids.get(*position))
+        self.positions_by_id.get(id).and_then(|position| self.grids.get(*position))
     }
 
     /// Returns all grids, in the order they were given to `build`.
@@ -350,19 +301,13 @@ impl GridIndex {
         if !lng.is_finite() || !lat.is_finite() {
             return None;
         }
-        self.polygons
-            .best_containing(lng, lat)
-            .and_then(|position| self.grids.get(position))
+        self.polygons.best_containing(lng, lat).and_then(|position| self.grids.get(position))
     }
 }
 
 /// Counts the steps in the `parent_id` chain of `grid`, stopping at an
 /// unknown parent and never taking more steps than there are grids.
-fn nesting_depth(
-    grid: &GridShape,
-    grids: &[GridShape],
-    positions_by_id: &HashMap<String, usize>,
-) -> usize {
+fn nesting_depth(grid: &GridShape, grids: &[GridShape], positions_by_id: &HashMap<String, usize>) -> usize {
     let mut depth = 0;
     let mut parent_id = grid.parent_id.as_deref();
     while let Some(id) = parent_id {
@@ -399,8 +344,7 @@ impl RegionOutlineIndex {
                 *b,
             ))
         });
-        let geometries: Vec<&MultiPolygon<f64>> =
-            regions.iter().map(|region| &region.geometry).collect();
+        let geometries: Vec<&MultiPolygon<f64>> = regions.iter().map(|region| &region.geometry).collect();
         let polygons = PolygonIndex::build(&geometries, positions_in_rank_order);
         RegionOutlineIndex { regions, polygons }
     }
@@ -427,9 +371,7 @@ impl RegionOutlineIndex {
         if !lng.is_finite() || !lat.is_finite() {
             return None;
         }
-        self.polygons
-            .best_containing(lng, lat)
-            .and_then(|position| self.regions.get(position))
+        self.polygons.best_containing(lng, lat).and_then(|position| self.regions.get(position))
     }
 }
 
@@ -437,10 +379,7 @@ impl RegionOutlineIndex {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteOutcome {
     /// The point lies in a grid: the grid's staff handle the appeal.
-    Grid {
-        grid_id: String,
-        region_code: String,
-    },
+    Grid { grid_id: String, region_code: String },
     /// The point lies in no grid but inside a known region outline: the
     /// appeal goes to that region's office.
     Region { region_code: String },
@@ -454,15 +393,10 @@ pub enum RouteOutcome {
 /// the triage queue.
 pub fn route(grids: &GridIndex, regions: &RegionOutlineIndex, lng: f64, lat: f64) -> RouteOutcome {
     if let Some(grid) = grids.locate(lng, lat) {
-        return RouteOutcome::Grid {
-            grid_id: grid.id.clone(),
-            region_code: grid.region_code.clone(),
-        };
+        return RouteOutcome::Grid { grid_id: grid.id.clone(), region_code: grid.region_code.clone() };
     }
     if let Some(region) = regions.locate(lng, lat) {
-        return RouteOutcome::Region {
-            region_code: region.code.clone(),
-        };
+        return RouteOutcome::Region { region_code: region.code.clone() };
     }
     RouteOutcome::TriageQueue
 }
@@ -476,16 +410,7 @@ mod tests {
     /// Makes an axis-aligned square polygon with its lower-left corner at
     /// (`x`, `y`) and the given side length.
     fn square(x: f64, y: f64, side: f64) -> Polygon<f64> {
-        Polygon::new(
-            LineString::from(vec![
-                (x, y),
-                (x + side, y),
-                (x + side, y + side),
-                (x, y + side),
-                (x, y),
-            ]),
-            vec![],
-        )
+        Polygon::new(LineString::from(vec![(x, y), (x + side, y), (x + side, y + side), (x, y + side), (x, y)]), vec![])
     }
 
     fn grid(id: &str, parent_id: Option<&str>, geometry: Polygon<f64>) -> GridShape {
@@ -506,16 +431,10 @@ mod tests {
             grid("b", None, square(0.0, 1.0, 1.0)),
             grid("a", None, square(1.0, 1.0, 1.0)),
         ];
-        GridIndex::build(
-            order
-                .iter()
-                .map(|position| all[*position].clone())
-                .collect(),
-        )
+        GridIndex::build(order.iter().map(|position| all[*position].clone()).collect())
     }
 
-    const INSERTION_ORDERS: [[usize; 4]; 4] =
-        [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]];
+    const INSERTION_ORDERS: [[usize; 4]; 4] = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]];
 
     #[test]
     fn locate_cases_on_four_squares() {
@@ -542,30 +461,15 @@ mod tests {
             let index = four_squares(&order);
             for (description, lng, lat, expected) in cases {
                 let found = index.locate(*lng, *lat).map(|grid| grid.id.as_str());
-                assert_eq!(
-                    found, *expected,
-                    "{description} with insertion order {order:?}"
-                );
+                assert_eq!(found, *expected, "{description} with insertion order {order:?}");
             }
         }
     }
 
     #[test]
     fn hole_in_polygon_is_not_part_of_the_grid() {
-        let exterior = LineString::from(vec![
-            (0.0, 0.0),
-            (4.0, 0.0),
-            (4.0, 4.0),
-            (0.0, 4.0),
-            (0.0, 0.0),
-        ]);
-        let hole = LineString::from(vec![
-            (1.0, 1.0),
-            (3.0, 1.0),
-            (3.0, 3.0),
-            (1.0, 3.0),
-            (1.0, 1.0),
-        ]);
+        let exterior = LineString::from(vec![(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0), (0.0, 0.0)]);
+        let hole = LineString::from(vec![(1.0, 1.0), (3.0, 1.0), (3.0, 3.0), (1.0, 3.0), (1.0, 1.0)]);
         let ring_grid = grid("ring", None, Polygon::new(exterior, vec![hole]));
         let index = GridIndex::build(vec![ring_grid]);
         let cases: &[(&str, f64, f64, Option<&str>)] = &[
@@ -592,12 +496,7 @@ mod tests {
             ("only in the large grid", 1.0, 1.0, Some("a-large")),
             ("in the small grid", 5.5, 5.5, Some("z-small")),
             ("on the small grid's edge", 4.0, 5.0, Some("z-small")),
-            (
-                "in the tiny grid inside the small grid",
-                4.75,
-                4.75,
-                Some("zz-tiny"),
-            ),
+            ("in the tiny grid inside the small grid", 4.75, 4.75, Some("zz-tiny")),
             ("outside everything", 11.0, 1.0, None),
         ];
         for reverse in [false, true] {
@@ -608,10 +507,7 @@ mod tests {
             let index = GridIndex::build(ordered);
             for (description, lng, lat, expected) in cases {
                 let found = index.locate(*lng, *lat).map(|grid| grid.id.as_str());
-                assert_eq!(
-                    found, *expected,
-                    "{description}, reversed insertion: {reverse}"
-                );
+                assert_eq!(found, *expected, "{description}, reversed insertion: {reverse}");
             }
         }
     }
@@ -624,10 +520,7 @@ mod tests {
             grid("c", Some("missing"), square(5.0, 5.0, 1.0)),
         ]);
         assert!(index.locate(0.5, 0.5).is_some());
-        assert_eq!(
-            index.locate(5.5, 5.5).map(|grid| grid.id.as_str()),
-            Some("c")
-        );
+        assert_eq!(index.locate(5.5, 5.5).map(|grid| grid.id.as_str()), Some("c"));
         assert_eq!(index.len(), 3);
         assert_eq!(index.get("b").map(|grid| grid.id.as_str()), Some("b"));
         assert!(index.get("missing").is_none());
@@ -636,26 +529,10 @@ mod tests {
     #[test]
     fn region_outline_prefers_deepest_level_then_smaller_code() {
         let regions = vec![
-            RegionOutline {
-                code: "511824".to_string(),
-                level: 3,
-                geometry: MultiPolygon::new(vec![square(0.0, 0.0, 10.0)]),
-            },
-            RegionOutline {
-                code: "511824102".to_string(),
-                level: 4,
-                geometry: MultiPolygon::new(vec![square(0.0, 0.0, 5.0)]),
-            },
-            RegionOutline {
-                code: "511824101".to_string(),
-                level: 4,
-                geometry: MultiPolygon::new(vec![square(5.0, 0.0, 5.0)]),
-            },
-            RegionOutline {
-                code: "511824101001".to_string(),
-                level: 5,
-                geometry: MultiPolygon::new(vec![square(6.0, 1.0, 1.0)]),
-            },
+            RegionOutline { code: "511824".to_string(), level: 3, geometry: MultiPolygon::new(vec![square(0.0, 0.0, 10.0)]) },
+            RegionOutline { code: "511824102".to_string(), level: 4, geometry: MultiPolygon::new(vec![square(0.0, 0.0, 5.0)]) },
+            RegionOutline { code: "511824101".to_string(), level: 4, geometry: MultiPolygon::new(vec![square(5.0, 0.0, 5.0)]) },
+            RegionOutline { code: "511824101001".to_string(), level: 5, geometry: MultiPolygon::new(vec![square(6.0, 1.0, 1.0)]) },
         ];
         let index = RegionOutlineIndex::build(regions);
         let cases: &[(&str, f64, f64, Option<&str>)] = &[
@@ -681,49 +558,18 @@ mod tests {
             geometry: MultiPolygon::new(vec![square(0.0, 0.0, 1.0)]),
         }]);
         let regions = RegionOutlineIndex::build(vec![
-            RegionOutline {
-                code: "county".to_string(),
-                level: 3,
-                geometry: MultiPolygon::new(vec![square(0.0, 0.0, 10.0)]),
-            },
-            RegionOutline {
-                code: "v2".to_string(),
-                level: 5,
-                geometry: MultiPolygon::new(vec![square(5.0, 5.0, 1.0)]),
-            },
+            RegionOutline { code: "county".to_string(), level: 3, geometry: MultiPolygon::new(vec![square(0.0, 0.0, 10.0)]) },
+            RegionOutline { code: "v2".to_string(), level: 5, geometry: MultiPolygon::new(vec![square(5.0, 5.0, 1.0)]) },
         ]);
         let cases: &[(f64, f64, RouteOutcome)] = &[
-            (
-                0.5,
-                0.5,
-                RouteOutcome::Grid {
-                    grid_id: "v1-01".to_string(),
-                    region_code: "v1".to_string(),
-                },
-            ),
-            (
-                5.5,
-                5.5,
-                RouteOutcome::Region {
-                    region_code: "v2".to_string(),
-                },
-            ),
-            (
-                8.0,
-                8.0,
-                RouteOutcome::Region {
-                    region_code: "county".to_string(),
-                },
-            ),
+            (0.5, 0.5, RouteOutcome::Grid { grid_id: "v1-01".to_string(), region_code: "v1".to_string() }),
+            (5.5, 5.5, RouteOutcome::Region { region_code: "v2".to_string() }),
+            (8.0, 8.0, RouteOutcome::Region { region_code: "county".to_string() }),
             (20.0, 20.0, RouteOutcome::TriageQueue),
             (f64::NAN, 0.5, RouteOutcome::TriageQueue),
         ];
         for (lng, lat, expected) in cases {
-            assert_eq!(
-                route(&grids, &regions, *lng, *lat),
-                *expected,
-                "point ({lng}, {lat})"
-            );
+            assert_eq!(route(&grids, &regions, *lng, *lat), *expected, "point ({lng}, {lat})");
         }
     }
 
@@ -732,11 +578,7 @@ mod tests {
         let mut grids = Vec::new();
         for column in 0..4 {
             for row in 0..4 {
-                grids.push(grid(
-                    &format!("g{column}{row}"),
-                    None,
-                    square(f64::from(column), f64::from(row), 1.0),
-                ));
+                grids.push(grid(&format!("g{column}{row}"), None, square(f64::from(column), f64::from(row), 1.0)));
             }
         }
         GridIndex::build(grids)
@@ -779,10 +621,7 @@ mod tests {
             .enumerate()
             .map(|(step, radius)| {
                 let angle = std::f64::consts::TAU * step as f64 / radii.len() as f64;
-                (
-                    center.0 + radius * angle.cos(),
-                    center.1 + radius * angle.sin(),
-                )
+                (center.0 + radius * angle.cos(), center.1 + radius * angle.sin())
             })
             .collect();
         ring.push(ring[0]);
@@ -873,13 +712,9 @@ mod tests {
         let mut state: u64 = 0x2545_F491_4F6C_DD1D;
         let mut points = Vec::with_capacity(lookups);
         for _ in 0..lookups {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             let a = (state >> 11) as f64 / (1u64 << 53) as f64;
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             let b = (state >> 11) as f64 / (1u64 << 53) as f64;
             points.push((100.0 + a * 0.33, 29.0 + b * 0.33));
         }
@@ -911,9 +746,6 @@ mod tests {
         let plain_rate = lookups as f64 / plain_started.elapsed().as_secs_f64();
         assert_eq!(plain_found, found);
         println!("with geo's MultiPolygon::intersects instead: {plain_rate:.0} lookups per second");
-        println!(
-            "{lookups} lookups over {} grids in {elapsed:.3} s: {rate:.0} lookups per second ({found} found)",
-            index.len()
-        );
+        println!("{lookups} lookups over {} grids in {elapsed:.3} s: {rate:.0} lookups per second ({found} found)", index.len());
     }
 }

@@ -49,7 +49,17 @@ type Table = &'static [(&'static str, &'static [(&'static str, &'static str)])];
 /// For the hub itself (which passes every permission check) with complete input.
 const CHALLENGE_LEGAL: Table = &[
     ("open", &[("claim", "claimed"), ("withdraw", "withdrawn")]),
-    ("claimed", &[("name_leader", "claimed"), ("report_milestone", "claimed"), ("submit", "submitted"), ("withdraw", "withdrawn"), ("urge", "claimed"), ("escalate", "claimed")]),
+    (
+        "claimed",
+        &[
+            ("name_leader", "claimed"),
+            ("report_milestone", "claimed"),
+            ("submit", "submitted"),
+            ("withdraw", "withdrawn"),
+            ("urge", "claimed"),
+            ("escalate", "claimed"),
+        ],
+    ),
     ("submitted", &[("return", "claimed"), ("assess", "assessed")]),
     ("assessed", &[]),
     ("withdrawn", &[]),
@@ -73,7 +83,16 @@ const TASK_LEGAL: Table = &[
 
 const MEDIATION_LEGAL: Table = &[
     ("registered", &[("assign", "mediating"), ("urge", "registered"), ("escalate", "registered")]),
-    ("mediating", &[("hold_session", "mediating"), ("reach_agreement", "agreed"), ("fail", "failed"), ("urge", "mediating"), ("escalate", "mediating")]),
+    (
+        "mediating",
+        &[
+            ("hold_session", "mediating"),
+            ("reach_agreement", "agreed"),
+            ("fail", "failed"),
+            ("urge", "mediating"),
+            ("escalate", "mediating"),
+        ],
+    ),
     ("agreed", &[("follow_up", "agreed"), ("close", "closed")]),
     ("failed", &[("close", "closed")]),
     ("closed", &[]),
@@ -120,7 +139,10 @@ fn every_transition_leads_to_a_known_status_and_terminals_have_no_way_out() {
                 assert!(spec.status(to).is_some(), "{kind}: {} to unknown {to}", transition.action);
             }
         }
-        assert!(spec.transitions.iter().any(|transition| transition.action == "escalate" && transition.effect == Effect::MarkLate), "{kind} can be escalated");
+        assert!(
+            spec.transitions.iter().any(|transition| transition.action == "escalate" && transition.effect == Effect::MarkLate),
+            "{kind} can be escalated"
+        );
     }
 }
 
@@ -137,7 +159,10 @@ fn parties_are_checked() {
     let order = state(WorkKind::ServiceOrder, "placed");
     // The service team takes the order; another unit cannot.
     assert!(decide(&order, &staff(7, LEAD, UnitKind::ServiceTeam, "511824101203"), "take", &WorkInput::default()).is_ok());
-    assert!(matches!(decide(&order, &staff(7, OTHER, UnitKind::ServiceTeam, "511824101203"), "take", &WorkInput::default()), Err(WorkError::NotPermitted { .. })));
+    assert!(matches!(
+        decide(&order, &staff(7, OTHER, UnitKind::ServiceTeam, "511824101203"), "take", &WorkInput::default()),
+        Err(WorkError::NotPermitted { .. })
+    ));
     // The community party organisation over the region oversees (督单); the next township does not.
     let urge = WorkInput { reason: "resident waiting".into(), ..WorkInput::default() };
     assert!(decide(&order, &village(8, OTHER), "urge", &urge).is_ok());
@@ -160,9 +185,15 @@ fn parties_are_checked() {
 fn a_unit_claims_only_for_a_team_it_is_in() {
     let open = state(WorkKind::Challenge, "open");
     let claimant = staff(3, OTHER, UnitKind::Department, "511824");
-    let for_others = WorkInput { lead_unit_id: Some(LEAD), co_unit_ids: vec![CO], person_name: Some("李局长".into()), ..WorkInput::default() };
+    let for_others =
+        WorkInput { lead_unit_id: Some(LEAD), co_unit_ids: vec![CO], person_name: Some("李局长".into()), ..WorkInput::default() };
     assert!(matches!(decide(&open, &claimant, "claim", &for_others), Err(WorkError::NotPermitted { .. })));
-    let jointly = WorkInput { lead_unit_id: Some(LEAD), co_unit_ids: vec![OTHER, LEAD, OTHER], person_name: Some("李局长".into()), ..WorkInput::default() };
+    let jointly = WorkInput {
+        lead_unit_id: Some(LEAD),
+        co_unit_ids: vec![OTHER, LEAD, OTHER],
+        person_name: Some("李局长".into()),
+        ..WorkInput::default()
+    };
     let decision = decide(&open, &claimant, "claim", &jointly).expect("a joint claim as co-unit");
     assert_eq!(decision.lead_unit_id, Some(LEAD));
     assert_eq!(decision.co_unit_ids, vec![OTHER], "the lead is not its own co-unit; repeats collapse");
@@ -196,7 +227,8 @@ fn taking_and_declining_move_the_assignee_and_the_clock() {
     assert!(taken.clock_changed, "from the response deadline to the finishing one");
     let mut taken_state = state(WorkKind::ServiceOrder, "taken");
     taken_state.assignee_user_id = Some(42);
-    let declined = decide(&taken_state, &team_member, "decline", &WorkInput { reason: "no one free".into(), ..WorkInput::default() }).expect("decline");
+    let declined = decide(&taken_state, &team_member, "decline", &WorkInput { reason: "no one free".into(), ..WorkInput::default() })
+        .expect("decline");
     assert_eq!((declined.lead_unit_id, declined.assignee_user_id, declined.next_status), (None, None, "ordered"));
     assert!(declined.clock_changed);
     let urged = decide(&taken_state, &Actor::System, "urge", &WorkInput { reason: "late".into(), ..WorkInput::default() }).expect("urge");

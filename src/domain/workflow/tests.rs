@@ -30,12 +30,77 @@ fn state(status: AppealStatus) -> WorkflowState {
 const LEGAL: &[(AppealStatus, &[(&str, AppealStatus)])] = {
     use AppealStatus as S;
     &[
-        (S::Received, &[("accept", S::Accepted), ("reject", S::Rejected), ("merge", S::Merged), ("reclassify", S::Received), ("urge", S::Received), ("escalate", S::Received)]),
-        (S::Accepted, &[("reject", S::Rejected), ("dispatch", S::Dispatched), ("merge", S::Merged), ("reclassify", S::Accepted), ("urge", S::Accepted), ("escalate", S::Accepted)]),
-        (S::Dispatched, &[("dispatch", S::Dispatched), ("sign_for", S::SignedFor), ("return", S::Returned), ("merge", S::Merged), ("reclassify", S::Dispatched), ("urge", S::Dispatched), ("escalate", S::Dispatched)]),
-        (S::SignedFor, &[("record_progress", S::InProgress), ("return", S::Returned), ("request_extension", S::SignedFor), ("pause", S::SignedFor), ("resolve", S::Resolved), ("merge", S::Merged), ("reclassify", S::SignedFor), ("urge", S::SignedFor), ("escalate", S::SignedFor)]),
-        (S::InProgress, &[("record_progress", S::InProgress), ("request_extension", S::InProgress), ("pause", S::InProgress), ("resolve", S::Resolved), ("merge", S::Merged), ("reclassify", S::InProgress), ("urge", S::InProgress), ("escalate", S::InProgress)]),
-        (S::Returned, &[("dispatch", S::Dispatched), ("merge", S::Merged), ("reclassify", S::Returned), ("urge", S::Returned), ("escalate", S::Returned)]),
+        (
+            S::Received,
+            &[
+                ("accept", S::Accepted),
+                ("reject", S::Rejected),
+                ("merge", S::Merged),
+                ("reclassify", S::Received),
+                ("urge", S::Received),
+                ("escalate", S::Received),
+            ],
+        ),
+        (
+            S::Accepted,
+            &[
+                ("reject", S::Rejected),
+                ("dispatch", S::Dispatched),
+                ("merge", S::Merged),
+                ("reclassify", S::Accepted),
+                ("urge", S::Accepted),
+                ("escalate", S::Accepted),
+            ],
+        ),
+        (
+            S::Dispatched,
+            &[
+                ("dispatch", S::Dispatched),
+                ("sign_for", S::SignedFor),
+                ("return", S::Returned),
+                ("merge", S::Merged),
+                ("reclassify", S::Dispatched),
+                ("urge", S::Dispatched),
+                ("escalate", S::Dispatched),
+            ],
+        ),
+        (
+            S::SignedFor,
+            &[
+                ("record_progress", S::InProgress),
+                ("return", S::Returned),
+                ("request_extension", S::SignedFor),
+                ("pause", S::SignedFor),
+                ("resolve", S::Resolved),
+                ("merge", S::Merged),
+                ("reclassify", S::SignedFor),
+                ("urge", S::SignedFor),
+                ("escalate", S::SignedFor),
+            ],
+        ),
+        (
+            S::InProgress,
+            &[
+                ("record_progress", S::InProgress),
+                ("request_extension", S::InProgress),
+                ("pause", S::InProgress),
+                ("resolve", S::Resolved),
+                ("merge", S::Merged),
+                ("reclassify", S::InProgress),
+                ("urge", S::InProgress),
+                ("escalate", S::InProgress),
+            ],
+        ),
+        (
+            S::Returned,
+            &[
+                ("dispatch", S::Dispatched),
+                ("merge", S::Merged),
+                ("reclassify", S::Returned),
+                ("urge", S::Returned),
+                ("escalate", S::Returned),
+            ],
+        ),
         (S::Resolved, &[("follow_up", S::FollowedUp), ("rate", S::Rated), ("close", S::Closed), ("reclassify", S::Resolved)]),
         (S::FollowedUp, &[("follow_up", S::FollowedUp), ("rate", S::Rated), ("close", S::Closed), ("reclassify", S::FollowedUp)]),
         (S::Rated, &[("close", S::Closed), ("reclassify", S::Rated)]),
@@ -91,7 +156,10 @@ fn side_paths_need_their_preconditions() {
     // A private matter is answered with guidance straight from acceptance.
     let mut private = state(AppealStatus::Accepted);
     private.triage = Triage::Private;
-    assert_eq!(decide(&private, &Actor::System, &Command::Resolve { reply: "请咨询律师".into() }).unwrap().next.status, AppealStatus::Resolved);
+    assert_eq!(
+        decide(&private, &Actor::System, &Command::Resolve { reply: "请咨询律师".into() }).unwrap().next.status,
+        AppealStatus::Resolved
+    );
 
     // Reasons are required and blank ones refused.
     assert_eq!(
@@ -99,7 +167,10 @@ fn side_paths_need_their_preconditions() {
         WorkflowError::MissingReason { field: "reason" }
     );
     // The lead is never its own co-handler.
-    assert!(decide(&state(AppealStatus::Accepted), &Actor::System, &Command::Dispatch { lead_unit_id: 5, co_unit_ids: vec![5], note: None }).is_err());
+    assert!(
+        decide(&state(AppealStatus::Accepted), &Actor::System, &Command::Dispatch { lead_unit_id: 5, co_unit_ids: vec![5], note: None })
+            .is_err()
+    );
 }
 
 fn staff(unit_id: i64, kind: UnitKind, roles: &[Role]) -> Actor {
@@ -134,8 +205,20 @@ fn each_step_belongs_to_the_right_people() {
         ("lead resolves", AppealStatus::InProgress, Command::Resolve { reply: "x".into() }, &lead_handler, true),
         ("stranger cannot return", AppealStatus::Dispatched, Command::Return { reason: "x".into() }, &stranger, false),
         ("operator follows up", AppealStatus::Resolved, Command::FollowUp { note: "x".into(), reached: true }, &operator, true),
-        ("lead cannot rate itself", AppealStatus::Resolved, Command::Rate { rating: Rating { resolution: Resolution::Resolved, satisfaction: Satisfaction::Satisfied }, comment: None }, &lead_handler, false),
-        ("resident rates", AppealStatus::Resolved, Command::Rate { rating: Rating { resolution: Resolution::Resolved, satisfaction: Satisfaction::Satisfied }, comment: None }, &Actor::Resident, true),
+        (
+            "lead cannot rate itself",
+            AppealStatus::Resolved,
+            Command::Rate { rating: Rating { resolution: Resolution::Resolved, satisfaction: Satisfaction::Satisfied }, comment: None },
+            &lead_handler,
+            false,
+        ),
+        (
+            "resident rates",
+            AppealStatus::Resolved,
+            Command::Rate { rating: Rating { resolution: Resolution::Resolved, satisfaction: Satisfaction::Satisfied }, comment: None },
+            &Actor::Resident,
+            true,
+        ),
         ("resident cannot close", AppealStatus::Rated, Command::Close { note: Some("x".into()) }, &Actor::Resident, false),
         ("supervisor urges", AppealStatus::InProgress, Command::Urge { note: "x".into() }, &supervisor, true),
         ("handler cannot urge", AppealStatus::InProgress, Command::Urge { note: "x".into() }, &lead_handler, false),
@@ -168,7 +251,11 @@ fn any_command() -> impl Strategy<Value = Command> {
     prop_oneof![
         text().prop_map(|note| Command::Accept { note: Some(note) }),
         text().prop_map(|reason| Command::Reject { reason }),
-        (1..4i64, proptest::collection::vec(1..4i64, 0..3)).prop_map(|(lead, co)| Command::Dispatch { lead_unit_id: lead, co_unit_ids: co, note: None }),
+        (1..4i64, proptest::collection::vec(1..4i64, 0..3)).prop_map(|(lead, co)| Command::Dispatch {
+            lead_unit_id: lead,
+            co_unit_ids: co,
+            note: None
+        }),
         Just(Command::SignFor),
         text().prop_map(|note| Command::RecordProgress { note }),
         text().prop_map(|reason| Command::Return { reason }),
@@ -183,7 +270,12 @@ fn any_command() -> impl Strategy<Value = Command> {
         text().prop_map(|reason| Command::Reopen { reason }),
         text().prop_map(|primary_number| Command::MergeInto { primary_number, reason: None }),
         proptest::option::of(text()).prop_map(|note| Command::Close { note }),
-        (0..4usize, text()).prop_map(|(tier, reason)| Command::Reclassify { category_code: None, triage: None, tier: Some(Tier::ALL[tier]), reason }),
+        (0..4usize, text()).prop_map(|(tier, reason)| Command::Reclassify {
+            category_code: None,
+            triage: None,
+            tier: Some(Tier::ALL[tier]),
+            reason
+        }),
         text().prop_map(|note| Command::Urge { note }),
         text().prop_map(|reason| Command::Escalate { reason }),
     ]

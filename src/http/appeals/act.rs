@@ -1,7 +1,7 @@
 //! `POST /api/v1/appeals/{number}/actions/{action}`: move an appeal through its life.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -10,9 +10,9 @@ use crate::domain::appeal::{Rating, Resolution, Satisfaction, Tier, Triage};
 use crate::domain::workflow::{Actor, Command};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, SignedIn};
-use crate::service::actions::act;
-use crate::service::view::{appeal_detail, AppealView};
 use crate::service::Hub;
+use crate::service::actions::act;
+use crate::service::view::{AppealView, appeal_detail};
 
 /// The body of an action. Which fields are needed depends on the action:
 ///
@@ -59,8 +59,25 @@ pub struct ActionRequest {
 
 /// The names of every action, in lifecycle order.
 pub const ACTION_NAMES: &[&str] = &[
-    "accept", "reject", "dispatch", "sign_for", "record_progress", "return", "request_extension", "grant_extension",
-    "refuse_extension", "pause", "resume", "resolve", "follow_up", "rate", "reopen", "merge", "close", "reclassify", "urge",
+    "accept",
+    "reject",
+    "dispatch",
+    "sign_for",
+    "record_progress",
+    "return",
+    "request_extension",
+    "grant_extension",
+    "refuse_extension",
+    "pause",
+    "resume",
+    "resolve",
+    "follow_up",
+    "rate",
+    "reopen",
+    "merge",
+    "close",
+    "reclassify",
+    "urge",
     "escalate",
 ];
 

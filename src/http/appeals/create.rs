@@ -13,8 +13,8 @@ use crate::domain::appeal::{AppealStatus, Channel, Tier, Triage};
 use crate::domain::contact::Contact;
 use crate::domain::geo::coords::{bd09_to_wgs84, gcj02_to_wgs84};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::http::extract::{parse_json, MaybeSignedIn};
-use crate::service::intake::{prepare, validate_text, NewAppeal, StaffJudgement};
+use crate::http::extract::{MaybeSignedIn, parse_json};
+use crate::service::intake::{NewAppeal, StaffJudgement, prepare, validate_text};
 use crate::service::intake_writer::{IdempotencyRecord, IntakeOutcome};
 use crate::service::view::rfc3339;
 use crate::service::{Hub, ServiceError};
@@ -117,11 +117,18 @@ pub fn parse_new_appeal(request: CreateAppealRequest, signed_in: bool) -> ApiRes
         (None, false) => Channel::Web,
         (Some(channel), false) if RESIDENT_CHANNELS.contains(&channel) => channel,
         (Some(channel), false) => {
-            return Err(ApiError::invalid("channel", format!("channel `{channel}` is for staff; residents submit through web or mini_program")));
+            return Err(ApiError::invalid(
+                "channel",
+                format!("channel `{channel}` is for staff; residents submit through web or mini_program"),
+            ));
         }
     };
-    let contact = Contact::parse(request.contact_name.as_deref(), request.contact_phone.as_deref())
-        .map_err(|error| ApiError::invalid(if matches!(error, crate::domain::contact::ContactError::BadPhone) { "contact_phone" } else { "contact_name" }, error.to_string()))?;
+    let contact = Contact::parse(request.contact_name.as_deref(), request.contact_phone.as_deref()).map_err(|error| {
+        ApiError::invalid(
+            if matches!(error, crate::domain::contact::ContactError::BadPhone) { "contact_phone" } else { "contact_name" },
+            error.to_string(),
+        )
+    })?;
     let category_code = request.category_code.map(|code| code.trim().to_string()).filter(|code| !code.is_empty());
     let judged = request.urgent.is_some() || request.triage.is_some() || request.tier.is_some();
     if judged && !signed_in {
@@ -184,7 +191,12 @@ fn replay(status: u16, body: String) -> Response {
     ),
     security((), ("bearer" = []))
 )]
-pub async fn create_appeal(State(hub): State<Hub>, MaybeSignedIn(staff): MaybeSignedIn, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+pub async fn create_appeal(
+    State(hub): State<Hub>,
+    MaybeSignedIn(staff): MaybeSignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     if let Some(staff) = &staff {
         if !staff.has_any(INTAKE_ROLES) {
             return Err(ApiError::forbidden("your roles do not include entering appeals"));
@@ -202,7 +214,8 @@ pub async fn create_appeal(State(hub): State<Hub>, MaybeSignedIn(staff): MaybeSi
     let request: CreateAppealRequest = parse_json(&body)?;
     let input = parse_new_appeal(request, staff.is_some())?;
     let prepared = prepare(&hub, input, staff.as_ref()).await?;
-    let idempotency = scoped_key.clone().map(|key| IdempotencyRecord { key, request_hash: request_hash.clone(), status: 201, render: render_receipt });
+    let idempotency =
+        scoped_key.clone().map(|key| IdempotencyRecord { key, request_hash: request_hash.clone(), status: 201, render: render_receipt });
     let writer = hub.intake_writer.clone().ok_or_else(|| ApiError::from(ServiceError::Internal("no intake writer".into())))?;
     match writer.submit(prepared, idempotency).await? {
         IntakeOutcome::Stored(receipt) => {

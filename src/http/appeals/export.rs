@@ -6,12 +6,12 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::list::{cursor_after, filter_from_query, ListQuery};
+use super::list::{ListQuery, cursor_after, filter_from_query};
 use crate::domain::access::Staff;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, SignedIn};
-use crate::service::view::appeal_view;
 use crate::service::Hub;
+use crate::service::view::appeal_view;
 use crate::storage::appeals::AppealCursor;
 
 /// The most rows one export may hold; a larger list must be narrowed by its filters.
@@ -19,8 +19,28 @@ pub const MAX_EXPORT_ROWS: usize = 50_000;
 const PAGE: i64 = 500;
 
 const HEADER: &[&str] = &[
-    "编号", "状态", "渠道", "诉求内容", "分类代码", "分类", "三事分流", "四色", "紧急", "区划代码", "网格", "地址", "主办单位", "联系人", "联系电话", "登记时间",
-    "当前期限", "是否超期", "评价(解决)", "评价(满意)", "退单次数", "重办次数",
+    "编号",
+    "状态",
+    "渠道",
+    "诉求内容",
+    "分类代码",
+    "分类",
+    "三事分流",
+    "四色",
+    "紧急",
+    "区划代码",
+    "网格",
+    "地址",
+    "主办单位",
+    "联系人",
+    "联系电话",
+    "登记时间",
+    "当前期限",
+    "是否超期",
+    "评价(解决)",
+    "评价(满意)",
+    "退单次数",
+    "重办次数",
 ];
 
 async fn rows(hub: &Hub, staff: &Staff, query: &ListQuery) -> ApiResult<Vec<Vec<String>>> {
@@ -35,10 +55,17 @@ async fn rows(hub: &Hub, staff: &Staff, query: &ListQuery) -> ApiResult<Vec<Vec<
         let page = hub.db.list_appeals(Some(&scope), &filter, order, cursor, PAGE).await?;
         for record in &page {
             if rows.len() >= MAX_EXPORT_ROWS {
-                return Err(ApiError::invalid("filters", format!("the export would hold more than {MAX_EXPORT_ROWS} appeals; narrow it with the filters (e.g. received_from)")));
+                return Err(ApiError::invalid(
+                    "filters",
+                    format!("the export would hold more than {MAX_EXPORT_ROWS} appeals; narrow it with the filters (e.g. received_from)"),
+                ));
             }
             let view = appeal_view(record, staff, now, None);
-            let category = view.category_code.as_deref().and_then(|code| categories.iter().find(|category| category.code == code)).map(|category| category.name.clone());
+            let category = view
+                .category_code
+                .as_deref()
+                .and_then(|code| categories.iter().find(|category| category.code == code))
+                .map(|category| category.name.clone());
             rows.push(vec![
                 view.number,
                 view.status_label.to_string(),

@@ -1,16 +1,16 @@
 //! `GET /api/v1/appeals/{number}`: one appeal with its history.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::domain::appeal::AppealNumber;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, MaybeSignedIn};
-use crate::service::intake::secret_matches;
-use crate::service::view::{appeal_detail, public_detail, AppealView, PublicAppealView};
 use crate::service::Hub;
+use crate::service::intake::secret_matches;
+use crate::service::view::{AppealView, PublicAppealView, appeal_detail, public_detail};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,7 +31,12 @@ pub enum AppealReadView {
 }
 
 pub fn parse_number(number: &str) -> ApiResult<AppealNumber> {
-    AppealNumber::parse(number).ok_or_else(|| ApiError::invalid("number", format!("`{}` is not an appeal number like MQ-20261121-000123", number.chars().take(40).collect::<String>())))
+    AppealNumber::parse(number).ok_or_else(|| {
+        ApiError::invalid(
+            "number",
+            format!("`{}` is not an appeal number like MQ-20261121-000123", number.chars().take(40).collect::<String>()),
+        )
+    })
 }
 
 /// The appeal with its full history, for signed-in staff in scope. Contact details are
@@ -58,9 +63,7 @@ pub async fn get_appeal(
     match (staff, query.secret.filter(|secret| !secret.trim().is_empty())) {
         (Some(staff), _) => Ok(Json(appeal_detail(&hub, number.as_str(), &staff).await?).into_response()),
         (None, Some(secret)) => Ok(Json(follow(&hub, &number, &secret).await?).into_response()),
-        (None, None) => Err(ApiError::unauthenticated(
-            "send a staff token, or the resident's secret as ?secret=, to read an appeal",
-        )),
+        (None, None) => Err(ApiError::unauthenticated("send a staff token, or the resident's secret as ?secret=, to read an appeal")),
     }
 }
 

@@ -1,15 +1,15 @@
 //! `GET /api/v1/appeals`: a page of appeals in the reader's scope.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::appeal::{AppealStatus, Channel, Tier};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, SignedIn};
-use crate::service::view::{appeal_view, AppealView};
 use crate::service::Hub;
+use crate::service::view::{AppealView, appeal_view};
 use crate::storage::appeals::{AppealCursor, AppealFilter, AppealOrder};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -75,7 +75,11 @@ fn parse_cursor(text: &str) -> ApiResult<AppealCursor> {
     ),
     security(("bearer" = []))
 )]
-pub async fn list_appeals(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<ListQuery>) -> ApiResult<Json<AppealPage>> {
+pub async fn list_appeals(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<AppealPage>> {
     let now = hub.clock.now_ms();
     let (filter, order) = filter_from_query(&query, &staff, now)?;
     let limit = query.limit.unwrap_or(50);
@@ -108,7 +112,10 @@ pub fn filter_from_query(query: &ListQuery, staff: &crate::domain::access::Staff
             if part == "open" {
                 filter.statuses.extend(AppealStatus::ALL.iter().copied().filter(|status| status.is_open()));
             } else {
-                filter.statuses.push(part.parse().map_err(|error: crate::domain::text_enum::UnknownVariant| ApiError::invalid("status", error.to_string()))?);
+                filter.statuses.push(
+                    part.parse()
+                        .map_err(|error: crate::domain::text_enum::UnknownVariant| ApiError::invalid("status", error.to_string()))?,
+                );
             }
         }
     }

@@ -1,19 +1,19 @@
 //! `POST /api/v1/meetings`: meeting minutes that raise several appeals at once.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::create::{parse_new_appeal, receipt_body, CreateAppealRequest, CreateAppealResponse, INTAKE_ROLES};
+use super::create::{CreateAppealRequest, CreateAppealResponse, INTAKE_ROLES, parse_new_appeal, receipt_body};
 use crate::domain::appeal::Channel;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, SignedIn};
-use crate::service::intake::{prepare, store};
 use crate::service::Hub;
-use crate::storage::meetings::{insert_meeting, NewMeeting};
+use crate::service::intake::{prepare, store};
 use crate::storage::StorageError;
+use crate::storage::meetings::{NewMeeting, insert_meeting};
 
 /// Meeting minutes with the appeals raised at the meeting.
 #[derive(Debug, Deserialize, ToSchema)]

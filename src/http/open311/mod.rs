@@ -22,13 +22,13 @@ pub mod xml;
 
 use std::collections::{BTreeMap, HashMap};
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::domain::access::Staff;
 use crate::domain::appeal::{AppealNumber, AppealStatus, Channel};
@@ -36,18 +36,15 @@ use crate::domain::contact::Contact;
 use crate::domain::history::EventKind;
 use crate::domain::open311::{attributes_of, open311_status, parse_w3c_datetime, status_after_event};
 use crate::service::actions::visible_to;
-use crate::service::open311::{add_update, service, services, submit_request, Open311Service, ServiceRequestInput};
+use crate::service::open311::{Open311Service, ServiceRequestInput, add_update, service, services, submit_request};
 use crate::service::view::rfc3339;
-use crate::service::{auth, Hub, ServiceError};
+use crate::service::{Hub, ServiceError, auth};
 use crate::storage::appeals::{AppealRecord, EventRow, NO_DEADLINE};
 use crate::storage::open311::{Open311Search, Open311Visibility};
 
 /// The routes under `/open311/v2`.
 pub fn router() -> Router<Hub> {
-    Router::new()
-        .route("/", get(discovery_root))
-        .route("/{resource}", get(resource).post(resource))
-        .route("/{resource}/{id}", get(item))
+    Router::new().route("/", get(discovery_root)).route("/{resource}", get(resource).post(resource)).route("/{resource}/{id}", get(item))
 }
 
 /// The changeset of our endpoint description (bump when the surface changes).
@@ -82,12 +79,18 @@ impl Open311Error {
         match error {
             ServiceError::Invalid { message, .. } => Open311Error::new(StatusCode::BAD_REQUEST, format, message),
             ServiceError::NotFound(what) => Open311Error::new(StatusCode::NOT_FOUND, format, format!("{what} was not found")),
-            ServiceError::Forbidden(message) | ServiceError::Unauthenticated(message) => Open311Error::new(StatusCode::FORBIDDEN, format, message),
+            ServiceError::Forbidden(message) | ServiceError::Unauthenticated(message) => {
+                Open311Error::new(StatusCode::FORBIDDEN, format, message)
+            }
             ServiceError::Workflow(error) => Open311Error::new(StatusCode::BAD_REQUEST, format, error.to_string()),
             ServiceError::Conflict(message) => Open311Error::new(StatusCode::CONFLICT, format, message),
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error in open311");
-                Open311Error::new(StatusCode::INTERNAL_SERVER_ERROR, format, "something went wrong on our side; it was logged, please try again")
+                Open311Error::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format,
+                    "something went wrong on our side; it was logged, please try again",
+                )
             }
         }
     }
@@ -141,7 +144,10 @@ impl Params {
                 return Err(Open311Error::new(
                     StatusCode::BAD_REQUEST,
                     format,
-                    format!("send the parameters as application/x-www-form-urlencoded, not `{}`", media_type.chars().take(60).collect::<String>()),
+                    format!(
+                        "send the parameters as application/x-www-form-urlencoded, not `{}`",
+                        media_type.chars().take(60).collect::<String>()
+                    ),
                 ));
             }
             pairs.extend(form_urlencoded::parse(body).into_owned());
@@ -198,7 +204,9 @@ async fn client_of(hub: &Hub, params: &Params, headers: &HeaderMap, format: Form
         None => Ok(None),
         Some(key) => match auth::authenticate(hub, &key).await {
             Ok(staff) => Ok(Some(staff)),
-            Err(ServiceError::Unauthenticated(_)) => Err(Open311Error::new(StatusCode::FORBIDDEN, format, "api_key is invalid, expired or revoked")),
+            Err(ServiceError::Unauthenticated(_)) => {
+                Err(Open311Error::new(StatusCode::FORBIDDEN, format, "api_key is invalid, expired or revoked"))
+            }
             Err(other) => Err(Open311Error::from_service(other, format)),
         },
     }
@@ -225,7 +233,14 @@ async fn discovery_root(State(hub): State<Hub>, uri: Uri, headers: HeaderMap) ->
 }
 
 /// `GET|POST /open311/v2/{resource}.{format}`.
-pub async fn resource(State(hub): State<Hub>, method: Method, Path(segment): Path<String>, uri: Uri, headers: HeaderMap, body: Bytes) -> Open311Result {
+pub async fn resource(
+    State(hub): State<Hub>,
+    method: Method,
+    Path(segment): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Open311Result {
     let (name, call) = call(hub, &segment, &uri, &headers, &body).await?;
     match (name.as_str(), method == Method::POST) {
         ("discovery", false) => Ok(discovery(&call, &headers)),
@@ -234,13 +249,20 @@ pub async fn resource(State(hub): State<Hub>, method: Method, Path(segment): Pat
         ("requests", true) => create_request(&call).await,
         ("servicerequestupdates", false) => list_updates(&call).await,
         ("servicerequestupdates", true) => create_update(&call).await,
-        ("discovery" | "services", true) => Err(Open311Error::new(StatusCode::METHOD_NOT_ALLOWED, call.format, format!("{name} is read with GET"))),
+        ("discovery" | "services", true) => {
+            Err(Open311Error::new(StatusCode::METHOD_NOT_ALLOWED, call.format, format!("{name} is read with GET")))
+        }
         _ => Err(unknown_resource(&name, call.format)),
     }
 }
 
 /// `GET /open311/v2/{resource}/{id}.{format}`.
-pub async fn item(State(hub): State<Hub>, Path((resource, segment)): Path<(String, String)>, uri: Uri, headers: HeaderMap) -> Open311Result {
+pub async fn item(
+    State(hub): State<Hub>,
+    Path((resource, segment)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Open311Result {
     let (id, call) = call(hub, &segment, &uri, &headers, &[]).await?;
     match resource.as_str() {
         "services" => service_definition(&call, &id),
@@ -336,7 +358,11 @@ fn parse_date(call: &Call, name: &str) -> Result<Option<i64>, Open311Error> {
 fn paging(call: &Call) -> Result<(i64, i64), Open311Error> {
     let page = match call.params.get("page") {
         None => 1,
-        Some(text) => text.parse::<i64>().ok().filter(|page| (1..=1_000_000).contains(page)).ok_or_else(|| bad(call, "page must be a whole number from 1"))?,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|page| (1..=1_000_000).contains(page))
+            .ok_or_else(|| bad(call, "page must be a whole number from 1"))?,
     };
     let size = match call.params.get("page_size") {
         None => MAX_PAGE_SIZE,
@@ -410,7 +436,13 @@ async fn list_requests(call: &Call) -> Open311Result {
 
 /// Finds an appeal the caller may see by its number; anything else is a 404.
 async fn visible_appeal(call: &Call, id: &str) -> Result<AppealRecord, Open311Error> {
-    let not_found = || Open311Error::new(StatusCode::NOT_FOUND, call.format, format!("service_request_id `{}` was not found", id.chars().take(40).collect::<String>()));
+    let not_found = || {
+        Open311Error::new(
+            StatusCode::NOT_FOUND,
+            call.format,
+            format!("service_request_id `{}` was not found", id.chars().take(40).collect::<String>()),
+        )
+    };
     let number = AppealNumber::parse(id).ok_or_else(not_found)?;
     let appeal = call
         .hub
@@ -470,7 +502,11 @@ async fn request_value(call: &Call, appeal: &AppealRecord, unit_names: &HashMap<
         status_notes.push_str(&outcome);
     }
     let categories = call.hub.category_list();
-    let service_name = appeal.category_code.as_deref().and_then(|code| categories.iter().find(|category| category.code == code)).map(|category| category.name.clone());
+    let service_name = appeal
+        .category_code
+        .as_deref()
+        .and_then(|code| categories.iter().find(|category| category.code == code))
+        .map(|category| category.name.clone());
     let agency = appeal.lead_unit_id.or(appeal.owner_unit_id).and_then(|id| unit_names.get(&id).cloned());
     let expected = if appeal.status.is_open() {
         appeal.resolve_due_ms.or(Some(appeal.next_deadline_ms)).filter(|ms| *ms != NO_DEADLINE).map(rfc3339)
@@ -527,10 +563,9 @@ async fn request_value(call: &Call, appeal: &AppealRecord, unit_names: &HashMap<
 
 /// The client behind a write, or 403.
 fn writer(call: &Call) -> Result<&Staff, Open311Error> {
-    let staff = call
-        .client
-        .as_ref()
-        .ok_or_else(|| Open311Error::new(StatusCode::FORBIDDEN, call.format, "api_key was not provided; ask the county service centre for one"))?;
+    let staff = call.client.as_ref().ok_or_else(|| {
+        Open311Error::new(StatusCode::FORBIDDEN, call.format, "api_key was not provided; ask the county service centre for one")
+    })?;
     if !staff.has_any(crate::http::appeals::create::INTAKE_ROLES) {
         return Err(Open311Error::new(StatusCode::FORBIDDEN, call.format, "this api_key may read but not file requests"));
     }
@@ -542,7 +577,11 @@ fn parse_point(call: &Call) -> Result<Option<(f64, f64)>, Open311Error> {
         (None, None) => Ok(None),
         (Some(lat), Some(lng)) => {
             let (lat, lng) = match (lat.parse::<f64>(), lng.parse::<f64>()) {
-                (Ok(lat), Ok(lng)) if lat.is_finite() && lng.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng) => (lat, lng),
+                (Ok(lat), Ok(lng))
+                    if lat.is_finite() && lng.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng) =>
+                {
+                    (lat, lng)
+                }
                 _ => return Err(bad(call, "lat must be a number within -90..90 and long within -180..180")),
             };
             // Our extension: clients built on Chinese map apps may say which datum they use.
@@ -562,7 +601,8 @@ async fn create_request(call: &Call) -> Open311Result {
     let client = writer(call)?;
     let service_code = call.params.get("service_code").ok_or_else(|| bad(call, "service_code was not provided"))?.to_string();
     let point = parse_point(call)?;
-    let address = call.params.get("address_string").map(str::to_string).or_else(|| call.params.get("address_id").map(|id| format!("地址编号 {id}")));
+    let address =
+        call.params.get("address_string").map(str::to_string).or_else(|| call.params.get("address_id").map(|id| format!("地址编号 {id}")));
     if point.is_none() && address.is_none() {
         return Err(bad(call, "a location is required: lat and long, address_string or address_id"));
     }
@@ -616,7 +656,13 @@ async fn list_updates(call: &Call) -> Open311Result {
             None => kind.label_zh().to_string(),
         };
         let status = status_after_event(kind)
-            .or_else(|| serde_json::from_str::<Value>(&event.payload_json).ok()?.get("status_at")?.as_str().map(|status| if status == "open" { "open" } else { "closed" }))
+            .or_else(|| {
+                serde_json::from_str::<Value>(&event.payload_json)
+                    .ok()?
+                    .get("status_at")?
+                    .as_str()
+                    .map(|status| if status == "open" { "open" } else { "closed" })
+            })
             .unwrap_or("open");
         list.push(json!({
             "update_id": format!("{number}-{}", event.seq),
@@ -649,7 +695,9 @@ async fn create_update(call: &Call) -> Open311Result {
         "media_url": call.params.get("media_url"),
         "name": Some(name).filter(|name| !name.is_empty()),
     });
-    let update_id = add_update(&call.hub, client, &appeal.number, description, details).await.map_err(|error| Open311Error::from_service(error, call.format))?;
+    let update_id = add_update(&call.hub, client, &appeal.number, description, details)
+        .await
+        .map_err(|error| Open311Error::from_service(error, call.format))?;
     let body = json!([{"update_id": update_id}]);
     Ok(render(StatusCode::OK, call.format, "service_request_updates", &body))
 }

@@ -106,7 +106,11 @@ mod tests {
                 json!([{"code": 404, "description": "a < b & \"c\""}]),
                 "<errors><error><code>404</code><description>a &lt; b &amp; &quot;c&quot;</description></error></errors>",
             ),
-            ("services", json!([{"metadata": true, "group": null}]), "<services><service><group/><metadata>true</metadata></service></services>"),
+            (
+                "services",
+                json!([{"metadata": true, "group": null}]),
+                "<services><service><group/><metadata>true</metadata></service></services>",
+            ),
             ("service_requests", json!([]), "<service_requests></service_requests>"),
             ("x", json!({"text": "bell\u{7}ok"}), "<x><text>bellok</text></x>"),
         ];

@@ -1,16 +1,16 @@
 //! `/api/v1/points`: rules per community, earning, spending, corrections, statements.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::points::{RuleDirection, Statement};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, SignedIn};
-use crate::service::points::{self, Holder};
 use crate::service::Hub;
+use crate::service::points::{self, Holder};
 use crate::storage::points::{JournalRow, PointAccount, PointRule};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,8 +30,24 @@ pub struct RuleRequest {
     responses((status = 200, description = "The rule", body = PointRule), (status = 403, description = "Not the community's staff", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn put_rule(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<RuleRequest>) -> ApiResult<Json<PointRule>> {
-    Ok(Json(points::set_rule(&hub, &staff, &request.region_code, request.code.trim(), &request.label, request.direction, request.points, request.active.unwrap_or(true)).await?))
+pub async fn put_rule(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<RuleRequest>,
+) -> ApiResult<Json<PointRule>> {
+    Ok(Json(
+        points::set_rule(
+            &hub,
+            &staff,
+            &request.region_code,
+            request.code.trim(),
+            &request.label,
+            request.direction,
+            request.points,
+            request.active.unwrap_or(true),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -67,9 +83,22 @@ pub struct EarnRequest {
     responses((status = 201, description = "The journal", body = JournalRow), (status = 400, description = "Unknown rule or bad input; nothing recorded", body = ErrorEnvelope), (status = 403, description = "Not the community's staff", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn earn(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<EarnRequest>) -> ApiResult<(StatusCode, Json<JournalRow>)> {
+pub async fn earn(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<EarnRequest>,
+) -> ApiResult<(StatusCode, Json<JournalRow>)> {
     let holder = Holder { name: request.holder_name.trim().into(), phone: request.holder_phone.trim().into() };
-    let journal = points::earn(&hub, &staff, &request.region_code, &holder, &request.rule_code, request.quantity.unwrap_or(1), request.reason.as_deref().unwrap_or("")).await?;
+    let journal = points::earn(
+        &hub,
+        &staff,
+        &request.region_code,
+        &holder,
+        &request.rule_code,
+        request.quantity.unwrap_or(1),
+        request.reason.as_deref().unwrap_or(""),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(journal)))
 }
 
@@ -89,8 +118,20 @@ pub struct SpendRequest {
     responses((status = 201, description = "The journal", body = JournalRow), (status = 409, description = "Not enough points; nothing recorded", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn spend(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<SpendRequest>) -> ApiResult<(StatusCode, Json<JournalRow>)> {
-    let journal = points::spend(&hub, &staff, request.account_id, &request.rule_code, request.quantity.unwrap_or(1), request.reason.as_deref().unwrap_or("")).await?;
+pub async fn spend(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<SpendRequest>,
+) -> ApiResult<(StatusCode, Json<JournalRow>)> {
+    let journal = points::spend(
+        &hub,
+        &staff,
+        request.account_id,
+        &request.rule_code,
+        request.quantity.unwrap_or(1),
+        request.reason.as_deref().unwrap_or(""),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(journal)))
 }
 
@@ -106,7 +147,12 @@ pub struct CorrectionRequest {
     responses((status = 201, description = "The correcting journal", body = JournalRow), (status = 409, description = "Corrected already, or the points were spent", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn correct(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<i64>, ApiJson(request): ApiJson<CorrectionRequest>) -> ApiResult<(StatusCode, Json<JournalRow>)> {
+pub async fn correct(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<CorrectionRequest>,
+) -> ApiResult<(StatusCode, Json<JournalRow>)> {
     Ok((StatusCode::CREATED, Json(points::correct(&hub, &staff, id, &request.reason).await?)))
 }
 
@@ -129,7 +175,12 @@ pub struct StatementBody {
     responses((status = 200, description = "The statement", body = StatementBody), (status = 404, description = "Not in your scope", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn statement(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<i64>, ApiQuery(query): ApiQuery<StatementQuery>) -> ApiResult<Json<StatementBody>> {
+pub async fn statement(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(id): Path<i64>,
+    ApiQuery(query): ApiQuery<StatementQuery>,
+) -> ApiResult<Json<StatementBody>> {
     let (mut account, statement) = points::monthly_statement(&hub, &staff, id, &query.month).await?;
     if !points::keeps_ledger_of(&staff, &account.region_code) {
         account.holder_phone = account.holder_phone.map(|phone| crate::domain::contact::mask_phone(&phone));
@@ -143,7 +194,11 @@ pub async fn statement(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(i
     responses((status = 200, description = "Accounts", body = [PointAccount]), (status = 403, description = "Not the community's staff", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_accounts(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<CommunityQuery>) -> ApiResult<Json<Vec<PointAccount>>> {
+pub async fn list_accounts(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<CommunityQuery>,
+) -> ApiResult<Json<Vec<PointAccount>>> {
     if !points::keeps_ledger_of(&staff, &query.region_code) {
         return Err(ApiError::forbidden("only staff of the community or above read its accounts"));
     }

@@ -1,17 +1,20 @@
 //! Each programme's own endpoints: creating its work and reading its views. The
 //! lifecycle of every item goes through `/api/v1/work-items/{number}/actions/{action}`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::work_items::{item_body, WorkItemBody};
+use super::work_items::{WorkItemBody, item_body};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, MaybeSignedIn, SignedIn};
-use crate::service::programmes::{self, ChallengeListView, ClaimantView, LedgerProgress, NewAttendee, NewOrder, NewProblem, NewTask, Party, ProgrammeDashboard, SchedulePeriod, ServiceCircleRecord};
 use crate::service::Hub;
+use crate::service::programmes::{
+    self, ChallengeListView, ClaimantView, LedgerProgress, NewAttendee, NewOrder, NewProblem, NewTask, Party, ProgrammeDashboard,
+    SchedulePeriod, ServiceCircleRecord,
+};
 use crate::storage::programmes::{AttendeeRow, CatalogueItem, MeetingRow, ScheduleRow};
 use crate::storage::work_items::ProgrammeList;
 
@@ -32,7 +35,8 @@ fn period(hub: &Hub, query: &RegionQuery) -> ApiResult<(String, i64, i64)> {
     let region = query.region_code.clone().unwrap_or_else(|| hub.config.county_code.clone());
     match &query.month {
         Some(month) => {
-            let (_, from, to) = crate::service::sweep::month_bounds(hub, month).ok_or_else(|| ApiError::invalid("month", "month is YYYY-MM"))?;
+            let (_, from, to) =
+                crate::service::sweep::month_bounds(hub, month).ok_or_else(|| ApiError::invalid("month", "month is YYYY-MM"))?;
             Ok((region, from, to))
         }
         None => Ok((region, 0, i64::MAX)),
@@ -62,9 +66,22 @@ pub struct ChallengeListCreated {
     responses((status = 201, description = "Published", body = ChallengeListCreated), (status = 400, description = "Invalid; nothing published", body = ErrorEnvelope), (status = 403, description = "Not a committee's leader or dispatcher", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn publish_challenge_list(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<ChallengeListRequest>) -> ApiResult<(StatusCode, Json<ChallengeListCreated>)> {
+pub async fn publish_challenge_list(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<ChallengeListRequest>,
+) -> ApiResult<(StatusCode, Json<ChallengeListCreated>)> {
     let due = timestamp("due_at", &request.due_at)?;
-    let (list, items) = programmes::publish_challenge_list(&hub, &staff, &request.title, request.description.as_deref().unwrap_or(""), &request.region_code, due, &request.problems).await?;
+    let (list, items) = programmes::publish_challenge_list(
+        &hub,
+        &staff,
+        &request.title,
+        request.description.as_deref().unwrap_or(""),
+        &request.region_code,
+        due,
+        &request.problems,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(ChallengeListCreated { list, problems: items.iter().map(|item| item_body(item, false)).collect() })))
 }
 
@@ -73,7 +90,10 @@ pub async fn publish_challenge_list(State(hub): State<Hub>, SignedIn(staff): Sig
     get, path = "/api/v1/public/challenge-lists", tag = "public", params(RegionQuery),
     responses((status = 200, description = "Lists with problems", body = [ChallengeListView])),
 )]
-pub async fn public_challenge_lists(State(hub): State<Hub>, ApiQuery(query): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<ChallengeListView>>> {
+pub async fn public_challenge_lists(
+    State(hub): State<Hub>,
+    ApiQuery(query): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<Vec<ChallengeListView>>> {
     let (region, _, _) = period(&hub, &query)?;
     Ok(Json(programmes::challenge_lists(&hub, &region).await?))
 }
@@ -84,7 +104,11 @@ pub async fn public_challenge_lists(State(hub): State<Hub>, ApiQuery(query): Api
     responses((status = 200, description = "Claimants", body = [ClaimantView]), (status = 403, description = "Not a territorial unit", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn challenge_claimants(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<ClaimantView>>> {
+pub async fn challenge_claimants(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<Vec<ClaimantView>>> {
     let (region, _, _) = period(&hub, &query)?;
     Ok(Json(programmes::challenge_claimants(&hub, &staff, &region).await?))
 }
@@ -117,7 +141,11 @@ pub struct ServiceOrderReceipt {
     post, path = "/api/v1/service-orders", tag = "programmes", request_body = ServiceOrderRequest,
     responses((status = 201, description = "Ordered", body = ServiceOrderReceipt), (status = 400, description = "Invalid; nothing ordered", body = ErrorEnvelope)),
 )]
-pub async fn order_service(State(hub): State<Hub>, MaybeSignedIn(staff): MaybeSignedIn, ApiJson(request): ApiJson<ServiceOrderRequest>) -> ApiResult<(StatusCode, Json<ServiceOrderReceipt>)> {
+pub async fn order_service(
+    State(hub): State<Hub>,
+    MaybeSignedIn(staff): MaybeSignedIn,
+    ApiJson(request): ApiJson<ServiceOrderRequest>,
+) -> ApiResult<(StatusCode, Json<ServiceOrderReceipt>)> {
     let order = NewOrder {
         region_code: request.region_code,
         service_code: request.service_code,
@@ -148,14 +176,26 @@ pub struct CatalogueRequest {
     responses((status = 200, description = "The service", body = CatalogueItem), (status = 403, description = "Not the community's staff", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn put_catalogue_item(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<CatalogueRequest>) -> ApiResult<Json<CatalogueItem>> {
+pub async fn put_catalogue_item(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<CatalogueRequest>,
+) -> ApiResult<Json<CatalogueItem>> {
     if !crate::service::points::keeps_ledger_of(&staff, &request.region_code) {
         return Err(ApiError::forbidden("only staff of the community or above set its catalogue"));
     }
     if request.code.trim().is_empty() || request.name.trim().is_empty() || !(1..=720).contains(&request.finish_hours) {
         return Err(ApiError::invalid("finish_hours", "give a code, a name and finish_hours from 1 to 720"));
     }
-    let item = CatalogueItem { id: 0, region_code: request.region_code, code: request.code.trim().into(), name: request.name.trim().into(), finish_hours: request.finish_hours, points: 0, active: request.active.unwrap_or(true) };
+    let item = CatalogueItem {
+        id: 0,
+        region_code: request.region_code,
+        code: request.code.trim().into(),
+        name: request.name.trim().into(),
+        finish_hours: request.finish_hours,
+        points: 0,
+        active: request.active.unwrap_or(true),
+    };
     Ok(Json(hub.db.upsert_catalogue_item(&item).await?))
 }
 
@@ -183,7 +223,11 @@ pub struct ServiceTargetRequest {
     responses((status = 200, description = "The record against the new target", body = ServiceCircleRecord), (status = 403, description = "Not the community's staff", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn put_service_target(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<ServiceTargetRequest>) -> ApiResult<Json<ServiceCircleRecord>> {
+pub async fn put_service_target(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<ServiceTargetRequest>,
+) -> ApiResult<Json<ServiceCircleRecord>> {
     if !crate::service::points::keeps_ledger_of(&staff, &request.region_code) {
         return Err(ApiError::forbidden("only staff of the community or above set its response target"));
     }
@@ -200,7 +244,11 @@ pub async fn put_service_target(State(hub): State<Hub>, SignedIn(staff): SignedI
     responses((status = 200, description = "The record", body = ServiceCircleRecord)),
     security(("bearer" = []))
 )]
-pub async fn get_service_circle(State(hub): State<Hub>, SignedIn(_staff): SignedIn, ApiQuery(query): ApiQuery<RegionQuery>) -> ApiResult<Json<ServiceCircleRecord>> {
+pub async fn get_service_circle(
+    State(hub): State<Hub>,
+    SignedIn(_staff): SignedIn,
+    ApiQuery(query): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<ServiceCircleRecord>> {
     let (region, from, to) = period(&hub, &query)?;
     Ok(Json(programmes::service_circle_record(&hub, &region, from, to).await?))
 }
@@ -227,7 +275,11 @@ pub struct LedgerBody {
     responses((status = 201, description = "Opened", body = LedgerBody), (status = 400, description = "Invalid; nothing opened", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn create_ledger(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<LedgerRequest>) -> ApiResult<(StatusCode, Json<LedgerBody>)> {
+pub async fn create_ledger(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<LedgerRequest>,
+) -> ApiResult<(StatusCode, Json<LedgerBody>)> {
     let (ledger, _) = programmes::create_ledger(&hub, &staff, &request.title, &request.region_code, &request.tasks).await?;
     let (ledger, progress, tasks) = programmes::ledger_progress(&hub, &staff, ledger.id).await?;
     Ok((StatusCode::CREATED, Json(LedgerBody { ledger, tasks: tasks.iter().map(|item| item_body(item, false)).collect(), progress })))
@@ -263,7 +315,12 @@ pub struct UnitReminded {
     responses((status = 200, description = "Units reminded", body = [UnitReminded]), (status = 403, description = "Not the ledger's keeper", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn remind_ledger(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<i64>, ApiJson(request): ApiJson<ReminderRequest>) -> ApiResult<Json<Vec<UnitReminded>>> {
+pub async fn remind_ledger(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<ReminderRequest>,
+) -> ApiResult<Json<Vec<UnitReminded>>> {
     let reminded = programmes::remind_lagging_units(&hub, &staff, id, request.note.as_deref().unwrap_or("")).await?;
     Ok(Json(reminded.into_iter().map(|(unit_id, overdue_tasks)| UnitReminded { unit_id, overdue_tasks }).collect()))
 }
@@ -285,8 +342,21 @@ pub struct DisputeRequest {
     responses((status = 201, description = "Registered", body = WorkItemBody), (status = 400, description = "Invalid; nothing registered", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn register_dispute(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<DisputeRequest>) -> ApiResult<(StatusCode, Json<WorkItemBody>)> {
-    let item = programmes::register_dispute(&hub, &staff, &request.title, &request.summary, &request.region_code, &request.parties, request.appeal_number.as_deref()).await?;
+pub async fn register_dispute(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<DisputeRequest>,
+) -> ApiResult<(StatusCode, Json<WorkItemBody>)> {
+    let item = programmes::register_dispute(
+        &hub,
+        &staff,
+        &request.title,
+        &request.summary,
+        &request.region_code,
+        &request.parties,
+        request.appeal_number.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(item_body(&item, true))))
 }
 
@@ -317,8 +387,22 @@ pub struct MeetingBody {
     responses((status = 200, description = "The meeting", body = MeetingBody), (status = 404, description = "Not in your scope", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn record_attendance(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<i64>, ApiJson(request): ApiJson<AttendanceRequest>) -> ApiResult<Json<MeetingBody>> {
-    let (meeting, attendees) = programmes::record_attendance(&hub, &staff, id, request.schedule_id, &request.attachments, &request.attendees, request.points_rule.as_deref()).await?;
+pub async fn record_attendance(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<AttendanceRequest>,
+) -> ApiResult<Json<MeetingBody>> {
+    let (meeting, attendees) = programmes::record_attendance(
+        &hub,
+        &staff,
+        id,
+        request.schedule_id,
+        &request.attachments,
+        &request.attendees,
+        request.points_rule.as_deref(),
+    )
+    .await?;
     let appeal_numbers = hub.db.meeting_appeal_numbers(id).await?;
     Ok(Json(MeetingBody { meeting, attendees, appeal_numbers }))
 }
@@ -330,8 +414,17 @@ pub async fn record_attendance(State(hub): State<Hub>, SignedIn(staff): SignedIn
     security(("bearer" = []))
 )]
 pub async fn get_meeting(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<i64>) -> ApiResult<Json<MeetingBody>> {
-    let meeting = hub.db.meeting(id).await?.filter(|meeting| staff.scope().admits(&meeting.region_code, &[])).ok_or_else(|| ApiError::not_found(format!("meeting {id}")))?;
-    Ok(Json(MeetingBody { attendees: hub.db.meeting_attendees(id).await?, appeal_numbers: hub.db.meeting_appeal_numbers(id).await?, meeting }))
+    let meeting = hub
+        .db
+        .meeting(id)
+        .await?
+        .filter(|meeting| staff.scope().admits(&meeting.region_code, &[]))
+        .ok_or_else(|| ApiError::not_found(format!("meeting {id}")))?;
+    Ok(Json(MeetingBody {
+        attendees: hub.db.meeting_attendees(id).await?,
+        appeal_numbers: hub.db.meeting_appeal_numbers(id).await?,
+        meeting,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -362,7 +455,11 @@ pub struct ScheduleBody {
     responses((status = 201, description = "The schedule", body = ScheduleBody), (status = 400, description = "Invalid", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn create_schedule(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(request): ApiJson<ScheduleRequest>) -> ApiResult<(StatusCode, Json<ScheduleBody>)> {
+pub async fn create_schedule(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<ScheduleRequest>,
+) -> ApiResult<(StatusCode, Json<ScheduleBody>)> {
     if ![1, 3, 6, 12].contains(&request.every_months) {
         return Err(ApiError::invalid("every_months", "every_months is 1, 3, 6 or 12"));
     }
@@ -394,7 +491,11 @@ pub async fn create_schedule(State(hub): State<Hub>, SignedIn(staff): SignedIn, 
     responses((status = 200, description = "Schedules", body = [ScheduleBody])),
     security(("bearer" = []))
 )]
-pub async fn list_schedules(State(hub): State<Hub>, SignedIn(_staff): SignedIn, ApiQuery(query): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<ScheduleBody>>> {
+pub async fn list_schedules(
+    State(hub): State<Hub>,
+    SignedIn(_staff): SignedIn,
+    ApiQuery(query): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<Vec<ScheduleBody>>> {
     let (region, _, _) = period(&hub, &query)?;
     let now_ms = hub.clock.now_ms();
     let mut bodies = Vec::new();
@@ -412,7 +513,11 @@ pub async fn list_schedules(State(hub): State<Hub>, SignedIn(_staff): SignedIn, 
     responses((status = 200, description = "Counts", body = ProgrammeDashboard)),
     security(("bearer" = []))
 )]
-pub async fn programme_dashboard(State(hub): State<Hub>, SignedIn(_staff): SignedIn, ApiQuery(query): ApiQuery<RegionQuery>) -> ApiResult<Json<ProgrammeDashboard>> {
+pub async fn programme_dashboard(
+    State(hub): State<Hub>,
+    SignedIn(_staff): SignedIn,
+    ApiQuery(query): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<ProgrammeDashboard>> {
     let (region, from, to) = period(&hub, &query)?;
     Ok(Json(programmes::dashboard(&hub, &region, from, to).await?))
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/work-items`: every kind of programme work through one set of endpoints.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -9,7 +9,7 @@ use crate::domain::programme::{WorkInput, WorkKind};
 use crate::domain::workflow::Actor;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, SignedIn};
-use crate::service::{work, Hub};
+use crate::service::{Hub, work};
 use crate::storage::work_items::{WorkEventRow, WorkFilter, WorkItemRecord};
 
 /// A work item as staff see it.
@@ -49,7 +49,9 @@ pub struct WorkItemBody {
 
 pub fn item_body(item: &WorkItemRecord, unmasked: bool) -> WorkItemBody {
     let spec = item.kind.spec();
-    let mask = |value: &Option<String>, masker: fn(&str) -> String| value.as_deref().map(|text| if unmasked { text.to_string() } else { masker(text) });
+    let mask = |value: &Option<String>, masker: fn(&str) -> String| {
+        value.as_deref().map(|text| if unmasked { text.to_string() } else { masker(text) })
+    };
     WorkItemBody {
         number: item.number.clone(),
         kind: item.kind,
@@ -105,13 +107,27 @@ pub struct WorkListQuery {
     responses((status = 200, description = "Items", body = [WorkItemBody]), (status = 400, description = "Bad filter", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn list_work_items(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<WorkListQuery>) -> ApiResult<Json<Vec<WorkItemBody>>> {
-    let kind = query.kind.as_deref().map(str::parse::<WorkKind>).transpose().map_err(|error| ApiError::invalid("kind", error.to_string()))?;
+pub async fn list_work_items(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<WorkListQuery>,
+) -> ApiResult<Json<Vec<WorkItemBody>>> {
+    let kind =
+        query.kind.as_deref().map(str::parse::<WorkKind>).transpose().map_err(|error| ApiError::invalid("kind", error.to_string()))?;
     let limit = query.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "limit is between 1 and 1000"));
     }
-    let filter = WorkFilter { kind, list_id: query.list_id, status: query.status, unit_id: query.unit_id, late_only: query.late.unwrap_or(false), scope: Some(staff.scope()), limit, ..WorkFilter::default() };
+    let filter = WorkFilter {
+        kind,
+        list_id: query.list_id,
+        status: query.status,
+        unit_id: query.unit_id,
+        late_only: query.late.unwrap_or(false),
+        scope: Some(staff.scope()),
+        limit,
+        ..WorkFilter::default()
+    };
     let items = hub.db.work_items(&filter).await?;
     Ok(Json(items.iter().map(|item| item_body(item, sees_requester(&staff, item))).collect()))
 }
@@ -129,8 +145,17 @@ pub struct WorkItemDetail {
     responses((status = 200, description = "The item", body = WorkItemDetail), (status = 404, description = "Not in your scope", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
-pub async fn get_work_item(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(number): Path<String>) -> ApiResult<Json<WorkItemDetail>> {
-    let item = hub.db.work_item(&number).await?.filter(|item| work::visible_to(&staff, item)).ok_or_else(|| ApiError::not_found(format!("work item {number}")))?;
+pub async fn get_work_item(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(number): Path<String>,
+) -> ApiResult<Json<WorkItemDetail>> {
+    let item = hub
+        .db
+        .work_item(&number)
+        .await?
+        .filter(|item| work::visible_to(&staff, item))
+        .ok_or_else(|| ApiError::not_found(format!("work item {number}")))?;
     let events = hub.db.work_events(item.id).await?;
     Ok(Json(WorkItemDetail { item: item_body(&item, sees_requester(&staff, &item)), events }))
 }
@@ -206,7 +231,11 @@ pub struct ResidentRatingRequest {
     request_body = ResidentRatingRequest,
     responses((status = 200, description = "Rated", body = WorkItemBody), (status = 404, description = "Wrong number or secret", body = ErrorEnvelope), (status = 409, description = "Not delivered yet", body = ErrorEnvelope)),
 )]
-pub async fn rate_as_resident(State(hub): State<Hub>, Path(number): Path<String>, ApiJson(request): ApiJson<ResidentRatingRequest>) -> ApiResult<Json<WorkItemBody>> {
+pub async fn rate_as_resident(
+    State(hub): State<Hub>,
+    Path(number): Path<String>,
+    ApiJson(request): ApiJson<ResidentRatingRequest>,
+) -> ApiResult<Json<WorkItemBody>> {
     let item = hub.db.work_item(&number).await?.ok_or_else(|| ApiError::not_found(format!("work item {number}")))?;
     let presented = crate::service::intake::secret_hash(&item.number, &request.secret);
     if item.secret_hash.as_deref() != Some(presented.as_str()) {

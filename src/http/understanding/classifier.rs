@@ -1,8 +1,8 @@
 //! The classifier over HTTP: preview a suggestion for a text, list and edit the rules.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,7 +12,7 @@ use crate::domain::triage::TriageSuggestion;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, SignedIn};
 use crate::service::intake::validate_text;
-use crate::service::{understanding, Hub};
+use crate::service::{Hub, understanding};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ClassifyRequest {
@@ -42,13 +42,22 @@ pub struct ClassifyResponse {
     ),
     security(("bearer" = []))
 )]
-pub async fn suggest(State(hub): State<Hub>, SignedIn(_staff): SignedIn, ApiJson(request): ApiJson<ClassifyRequest>) -> ApiResult<Json<ClassifyResponse>> {
+pub async fn suggest(
+    State(hub): State<Hub>,
+    SignedIn(_staff): SignedIn,
+    ApiJson(request): ApiJson<ClassifyRequest>,
+) -> ApiResult<Json<ClassifyResponse>> {
     let text = validate_text(&request.text)?;
     let categories = hub.category_list();
     let understanding = &hub.understanding;
     let result = understanding.classifier().classify(&understanding.jieba, &text, request.channel, None, &categories);
     let below_threshold = !result.suggestion.urgent && result.suggestion.confidence < hub.config.triage_threshold;
-    Ok(Json(ClassifyResponse { suggestion: result.suggestion, alternatives: result.alternatives, below_threshold, model: understanding.model_source() }))
+    Ok(Json(ClassifyResponse {
+        suggestion: result.suggestion,
+        alternatives: result.alternatives,
+        below_threshold,
+        model: understanding.model_source(),
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,7 +125,11 @@ pub async fn list_rules(State(hub): State<Hub>, SignedIn(_staff): SignedIn) -> A
     ),
     security(("bearer" = []))
 )]
-pub async fn create_rule(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJson(input): ApiJson<RuleInput>) -> ApiResult<(StatusCode, Json<ClassifierRule>)> {
+pub async fn create_rule(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> ApiResult<(StatusCode, Json<ClassifierRule>)> {
     let rule = understanding::create_rule(&hub, &staff, input.into_rule(0)).await?;
     Ok((StatusCode::CREATED, Json(rule)))
 }
@@ -134,7 +147,12 @@ pub async fn create_rule(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiJ
     ),
     security(("bearer" = []))
 )]
-pub async fn update_rule(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<String>, ApiJson(input): ApiJson<RuleInput>) -> ApiResult<Json<ClassifierRule>> {
+pub async fn update_rule(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> ApiResult<Json<ClassifierRule>> {
     let id: i64 = id.parse().map_err(|_| ApiError::invalid("id", "id must be a rule number"))?;
     Ok(Json(understanding::update_rule(&hub, &staff, input.into_rule(id)).await?))
 }

@@ -1,15 +1,15 @@
 //! `GET /api/v1/appeals/{number}/duplicates`: open appeals that may be the same problem.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::appeals::get::parse_number;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::SignedIn;
-use crate::service::understanding::{duplicate_suggestions, DuplicateSuggestion};
 use crate::service::Hub;
+use crate::service::understanding::{DuplicateSuggestion, duplicate_suggestions};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicateList {
@@ -29,7 +29,11 @@ pub struct DuplicateList {
     ),
     security(("bearer" = []))
 )]
-pub async fn list_duplicates(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(number): Path<String>) -> ApiResult<Json<DuplicateList>> {
+pub async fn list_duplicates(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(number): Path<String>,
+) -> ApiResult<Json<DuplicateList>> {
     let number = parse_number(&number)?;
     Ok(Json(DuplicateList { items: duplicate_suggestions(&hub, number.as_str(), &staff).await? }))
 }

@@ -1,15 +1,15 @@
 //! Hot-spot warnings and 每月一题 candidates.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::access::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, SignedIn};
-use crate::service::understanding::{self, TownshipTopics};
 use crate::service::Hub;
+use crate::service::understanding::{self, TownshipTopics};
 use crate::storage::understanding::HotspotWarning;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -37,7 +37,11 @@ pub struct WarningList {
     ),
     security(("bearer" = []))
 )]
-pub async fn list_warnings(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<WarningQuery>) -> ApiResult<Json<WarningList>> {
+pub async fn list_warnings(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<WarningQuery>,
+) -> ApiResult<Json<WarningList>> {
     let status = query.status.as_deref().filter(|status| !status.is_empty());
     if let Some(status) = status {
         if status != "open" && status != "acknowledged" {
@@ -61,7 +65,11 @@ pub async fn list_warnings(State(hub): State<Hub>, SignedIn(staff): SignedIn, Ap
     ),
     security(("bearer" = []))
 )]
-pub async fn acknowledge_warning(State(hub): State<Hub>, SignedIn(staff): SignedIn, Path(id): Path<String>) -> ApiResult<Json<HotspotWarning>> {
+pub async fn acknowledge_warning(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    Path(id): Path<String>,
+) -> ApiResult<Json<HotspotWarning>> {
     let id: i64 = id.parse().map_err(|_| ApiError::invalid("id", "id must be a warning number"))?;
     Ok(Json(understanding::acknowledge_warning(&hub, &staff, id).await?))
 }
@@ -110,12 +118,17 @@ pub struct TopicsResponse {
     ),
     security(("bearer" = []))
 )]
-pub async fn monthly_topics(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<TopicsQuery>) -> ApiResult<Json<TopicsResponse>> {
+pub async fn monthly_topics(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<TopicsQuery>,
+) -> ApiResult<Json<TopicsResponse>> {
     let top = query.top.unwrap_or(3);
     if !(1..=10).contains(&top) {
         return Err(ApiError::invalid("top", "top must be between 1 and 10"));
     }
-    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").map_err(|error| ApiError::from(crate::service::ServiceError::Internal(error.to_string())))?;
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai")
+        .map_err(|error| ApiError::from(crate::service::ServiceError::Internal(error.to_string())))?;
     let first_day = match query.month.as_deref().filter(|month| !month.is_empty()) {
         Some(month) => jiff::civil::Date::strptime("%Y-%m-%d", format!("{month}-01"))
             .map_err(|_| ApiError::invalid("month", "month must look like 2026-11"))?,
@@ -124,6 +137,7 @@ pub async fn monthly_topics(State(hub): State<Hub>, SignedIn(staff): SignedIn, A
     let next_month = first_day.checked_add(jiff::Span::new().months(1)).map_err(|_| ApiError::invalid("month", "month is out of range"))?;
     let start = first_day.to_zoned(zone.clone()).map_err(|_| ApiError::invalid("month", "month is out of range"))?;
     let end = next_month.to_zoned(zone).map_err(|_| ApiError::invalid("month", "month is out of range"))?;
-    let townships = understanding::monthly_topics(&hub, &staff, start.timestamp().as_millisecond(), end.timestamp().as_millisecond(), top).await?;
+    let townships =
+        understanding::monthly_topics(&hub, &staff, start.timestamp().as_millisecond(), end.timestamp().as_millisecond(), top).await?;
     Ok(Json(TopicsResponse { month: first_day.strftime("%Y-%m").to_string(), townships }))
 }

@@ -1,14 +1,14 @@
 //! `GET /api/v1/appeals/search?q=…`: full-text search in the reader's scope.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiQuery, SignedIn};
-use crate::service::view::{appeal_view, AppealView};
-use crate::service::{understanding, Hub};
+use crate::service::view::{AppealView, appeal_view};
+use crate::service::{Hub, understanding};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -38,7 +38,11 @@ pub struct SearchResults {
     ),
     security(("bearer" = []))
 )]
-pub async fn search_appeals(State(hub): State<Hub>, SignedIn(staff): SignedIn, ApiQuery(query): ApiQuery<SearchQuery>) -> ApiResult<Json<SearchResults>> {
+pub async fn search_appeals(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<SearchResults>> {
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid("limit", "limit must be between 1 and 100"));
