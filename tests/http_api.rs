@@ -311,6 +311,34 @@ async fn administrators_manage_units_users_and_grids() {
     assert_eq!(post(&admin, "/api/v1/admin/grids", good.to_string()).await.unwrap().status(), 200);
     let routed: Value = app.client.get(app.url("/api/v1/route?lat=29.22&lng=102.02")).send().await.unwrap().json().await.unwrap();
     assert_eq!(routed["grid_id"], "g-new-1", "a new grid routes at once");
+
+    // A grid drawn (or re-drawn) with crossing sides or no area is refused, and the grid
+    // that was there stays as it was; a re-drawn valid outline replaces it.
+    let reshape = |coordinates: Value| {
+        json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "g-new-1", "region_code": "511824102200", "name": "方元村第2网格"},
+             "geometry": {"type": "Polygon", "coordinates": coordinates}},
+        ]})
+        .to_string()
+    };
+    for (coordinates, expected) in [
+        (json!([[[102.0, 29.2], [102.05, 29.25], [102.05, 29.2], [102.0, 29.25], [102.0, 29.2]]]), "self-intersection"),
+        (json!([[[102.0, 29.2], [102.02, 29.2], [102.04, 29.2], [102.0, 29.2]]]), "g-new-1"),
+    ] {
+        let refused = post(&admin, "/api/v1/admin/grids", reshape(coordinates)).await.unwrap();
+        assert_eq!(refused.status(), 400);
+        let error: Value = refused.json().await.unwrap();
+        let message = error["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains(expected), "{message}");
+    }
+    let unchanged: Value = app.client.get(app.url("/api/v1/route?lat=29.22&lng=102.02")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(unchanged["grid_id"], "g-new-1", "a refused re-drawing leaves the grid as it was");
+    let moved = reshape(json!([[[102.1, 29.2], [102.15, 29.2], [102.15, 29.25], [102.1, 29.25], [102.1, 29.2]]]));
+    assert_eq!(post(&admin, "/api/v1/admin/grids", moved).await.unwrap().status(), 200);
+    let old_place: Value = app.client.get(app.url("/api/v1/route?lat=29.22&lng=102.02")).send().await.unwrap().json().await.unwrap();
+    assert_ne!(old_place["grid_id"], "g-new-1", "the re-drawn grid no longer covers its old place");
+    let new_place: Value = app.client.get(app.url("/api/v1/route?lat=29.22&lng=102.12")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(new_place["grid_id"], "g-new-1", "and covers its new one at once");
     let assigned = post(&admin, "/api/v1/admin/grids/g-new-1/members", json!({"username": "fangyuan", "role": "grid_worker"}).to_string())
         .await
         .unwrap();

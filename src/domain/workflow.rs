@@ -204,7 +204,13 @@ pub fn decide(state: &WorkflowState, actor: &Actor, command: &Command) -> Result
             next.status = S::Rejected;
         }
         Command::Dispatch { lead_unit_id, co_unit_ids, .. } => {
-            require_status(state, &[S::Accepted, S::Returned, S::Dispatched]).map_err(|_| illegal())?;
+            // Re-dispatching (改派) work another unit has signed for is open to the owning unit
+            // only when it is not itself the lead: that is how a township takes over an appeal
+            // that climbed to it while a village was still handling it.
+            let taking_over = matches!(state.status, S::SignedFor | S::InProgress) && state.owner_unit_id != state.lead_unit_id;
+            if !taking_over {
+                require_status(state, &[S::Accepted, S::Returned, S::Dispatched]).map_err(|_| illegal())?;
+            }
             require(actor, action, is_dispatcher(actor, state), "only the owning unit's dispatcher dispatches appeals")?;
             if co_unit_ids.contains(lead_unit_id) {
                 return Err(WorkflowError::Invalid("the lead unit cannot also be a co-handler"));
@@ -216,6 +222,7 @@ pub fn decide(state: &WorkflowState, actor: &Actor, command: &Command) -> Result
             next.lead_unit_id = Some(*lead_unit_id);
             next.co_unit_ids = co;
             next.extension_pending = false;
+            next.paused = false;
             restart_clock = true;
         }
         Command::SignFor => {

@@ -190,6 +190,12 @@ pub async fn import_grids(hub: &Hub, geojson: &str) -> Result<usize, ServiceErro
         }
         let name = property_text(&feature.properties, &["name"]).unwrap_or_else(|| id.clone());
         let parent_id = property_text(&feature.properties, &["parent_id"]);
+        if let Some(problem) = crate::domain::geo::geojson::grid_shape_problem(&feature.geometry) {
+            return Err(ServiceError::invalid("geojson", format!("feature {index} ({id}): {problem}")));
+        }
+        if parent_id.as_deref() == Some(id.as_str()) {
+            return Err(ServiceError::invalid("geojson", format!("feature {index} ({id}): a grid cannot be its own parent")));
+        }
         records.push(GridRecord {
             id,
             name,

@@ -80,6 +80,18 @@ async function signIn(page, base, username) {
   await Promise.all([page.waitForURL(base + '/staff'), page.click('#login-form button[type=submit]')]);
 }
 
+// The JSON API as a signed-in user, for finding things the walk then does in the browser.
+async function apiAs(base, username) {
+  const answer = await fetch(base + '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+  if (!answer.ok) throw new Error(`sign-in of ${username} failed: ${answer.status}`);
+  const { token } = await answer.json();
+  return async (path) => {
+    const response = await fetch(base + '/api/v1' + path, { headers: { authorization: 'Bearer ' + token } });
+    if (!response.ok) throw new Error(`GET ${path} as ${username}: ${response.status}`);
+    return response.json();
+  };
+}
+
 // A 2400×1800 PNG drawn by the page's canvas: a "camera photo" the portal must shrink.
 async function testPhoto(page) {
   const dataUrl = await page.evaluate(() => {
@@ -104,7 +116,8 @@ async function act(page, action, fill) {
   check(await page.evaluate(() => document.getElementById('status').classList.contains('ok')), `action ${action} succeeded (${status.trim()})`);
 }
 
-const { base, child, dataDir } = await startServer();
+const serverStartedMs = Date.now();
+const { base, child, dataDir } = await startServer(['--sweep-interval-secs', '2']);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -267,6 +280,80 @@ try {
   await shot(resident, 'board-phone', false);
   await axe(resident, 'board');
 
+  // 6c. A grid worker at the door logs a small matter, judges it green and solves it on the spot.
+  await staff.evaluate(() => sessionStorage.clear());
+  await signIn(staff, base, 'wanggeyuan');
+  await staff.goto(base + '/staff/intake');
+  await staff.waitForSelector('#c-township option:nth-child(2)', { state: 'attached' });
+  check((await staff.inputValue('#c-channel')) === 'grid_visit', 'a grid worker logs on the grid-visit channel');
+  await staff.fill('#c-text', '广元堡社区三单元楼道灯不亮，住户反映晚上上下楼看不清。');
+  await staff.selectOption('#c-township', '511824002');
+  await staff.waitForSelector('#c-village:not([disabled]) option[value="511824002006"]', { state: 'attached' });
+  await staff.selectOption('#c-village', '511824002006');
+  await staff.selectOption('#c-tier', 'green');
+  await axe(staff, 'intake (grid worker)');
+  await staff.click('#call-form button[type=submit]');
+  await staff.waitForSelector('#intake-result:not([hidden])');
+  const greenNumber = (await staff.textContent('#intake-numbers a')).trim();
+  await staff.click('#intake-numbers a');
+  await staff.waitForSelector('#d-action-buttons button');
+  check((await staff.textContent('#d-tier')).includes('绿色'), `the grid worker's appeal ${greenNumber} is green`);
+  const greenActions = await staff.$$eval('#d-action-buttons button', (buttons) => buttons.map((b) => b.dataset.action));
+  console.log('  grid worker may: ' + greenActions.join(', '));
+  // The grid worker's organisation owns a green appeal: accept it, take it on as the lead
+  // unit, sign for it and resolve it, all at the door.
+  if (greenActions.includes('accept')) await act(staff, 'accept');
+  await staff.waitForSelector('#d-action-buttons button[data-action="dispatch"]');
+  await act(staff, 'dispatch', async () => {
+    const own = await staff.$$eval('#act-lead_unit_id option', (options) => options.find((o) => o.textContent.includes('广元堡社区')).value);
+    await staff.selectOption('#act-lead_unit_id', own);
+  });
+  await staff.waitForSelector('#d-action-buttons button[data-action="sign_for"]');
+  await act(staff, 'sign_for');
+  await staff.waitForSelector('#d-action-buttons button[data-action="resolve"]');
+  await act(staff, 'resolve', async () => { await staff.fill('#act-reply', '已现场更换楼道灯泡，灯已亮。'); });
+  check((await staff.textContent('#d-status')).trim() === '已办结', 'the grid worker resolved the green appeal on the spot');
+  await shot(staff, 'appeal-green-resolved-desktop');
+
+  // 6d. An appeal left too long at a village climbs to its township: the server's own
+  // scheduler (a sweep every 2 s here) escalated the demo's overdue blue appeals when it
+  // started; the township committee finds one in its queue and signs for it.
+  const asLeader = await apiAs(base, 'leader');
+  const yellow = await asLeader('/appeals?tier=yellow&limit=100');
+  let escalated = null;
+  for (const item of yellow.items) {
+    const detail = await asLeader('/appeals/' + item.number);
+    const climb = (detail.events || []).find((event) => event.kind === 'escalated' && event.actor === 'system' && Date.parse(event.at) >= serverStartedMs - 1000);
+    if (climb && detail.owner_unit_id) { escalated = detail; break; }
+  }
+  check(escalated !== null, `the scheduler escalated an overdue village appeal to its township (${escalated && escalated.number})`);
+  const asAdmin = await apiAs(base, 'admin');
+  const people = await asAdmin('/admin/users');
+  const townshipUser = people.find((u) => u.unit_id === escalated.owner_unit_id && u.active && (u.roles.includes('dispatcher') || u.roles.includes('handler')));
+  await staff.evaluate(() => sessionStorage.clear());
+  await signIn(staff, base, townshipUser.username);
+  await staff.goto(base + '/staff?tier=yellow');
+  await staff.waitForSelector('#list tbody tr');
+  await staff.goto(base + '/staff/appeals/' + escalated.number);
+  await staff.waitForSelector('#d-events li');
+  check((await staff.textContent('#d-tier')).includes('黄色'), `the township (${townshipUser.username}) sees the appeal at yellow`);
+  check((await staff.textContent('#d-events')).includes('升级'), 'its timeline shows the escalation');
+  const townshipActions = await staff.$$eval('#d-action-buttons button', (buttons) => buttons.map((b) => b.dataset.action));
+  console.log('  township may: ' + townshipActions.join(', '));
+  check(townshipActions.length > 0, 'the township committee may act on the escalated appeal');
+  if (townshipActions.includes('sign_for')) {
+    await act(staff, 'sign_for');
+  } else {
+    // Returned or never dispatched below: the township takes it on as the lead unit.
+    if (townshipActions.includes('accept')) await act(staff, 'accept');
+    await staff.waitForSelector('#d-action-buttons button[data-action="dispatch"]');
+    await act(staff, 'dispatch', async () => {
+      const own = await staff.$$eval('#act-lead_unit_id option', (options, name) => options.find((o) => o.textContent.includes(name)).value, townshipUser.unit_name);
+      await staff.selectOption('#act-lead_unit_id', own);
+    });
+  }
+  await shot(staff, 'appeal-escalated-township-desktop');
+
   // 7. A leader: map, dashboard, report; and the English switch.
   await staff.evaluate(() => sessionStorage.clear());
   await signIn(staff, base, 'leader');
@@ -327,6 +414,45 @@ try {
   check(gridView.properties.members.some((m) => m.role === 'grid_worker'), 'the grid worker is assigned to the imported grid');
   await staff.evaluate(() => { document.querySelector('details:has(#g-table)').open = false; });
   await shot(staff, 'admin-grids-desktop');
+
+  // 8b. The administrator draws a new grid on the map, corner by corner, then reshapes it
+  // by dragging one corner; both are saved through the same checks as a file import.
+  await staff.click('#g-draw');
+  await staff.waitForSelector('#g-editor:not([hidden])');
+  const mapBox = await staff.locator('#admin-map svg').boundingBox();
+  for (const [fx, fy] of [[0.42, 0.42], [0.52, 0.42], [0.52, 0.52], [0.42, 0.52]]) {
+    await staff.mouse.click(mapBox.x + mapBox.width * fx, mapBox.y + mapBox.height * fy);
+  }
+  check((await staff.textContent('#g-corners')).trim() === '4', 'four corners are drawn on the map');
+  await staff.fill('#ge-id', '511824202205-DRAWN');
+  await staff.fill('#ge-name', '猛种村手绘网格');
+  await staff.selectOption('#ge-township', '511824202');
+  await staff.waitForSelector('#ge-village option[value="511824202205"]', { state: 'attached' });
+  await staff.selectOption('#ge-village', '511824202205');
+  await shot(staff, 'admin-draw-grid-desktop');
+  await axe(staff, 'admin (drawing a grid)');
+  await staff.click('#g-editor button[type=submit]');
+  await staff.waitForSelector('#admin-map path[data-id="511824202205-DRAWN"]');
+  const drawn = await (await fetch(`${base}/api/v1/grids/511824202205-DRAWN`)).json();
+  const drawnRing = drawn.geometry.coordinates[0][0];
+  check(drawnRing.length === 5 && drawn.properties.region_code === '511824202205', 'the drawn grid is saved with its four corners and its village');
+  await staff.waitForSelector('#g-edit-shape');
+  await staff.click('#g-edit-shape');
+  await staff.waitForSelector('#admin-map circle.edit-corner[data-vertex="2"]');
+  const corner = await staff.locator('#admin-map circle.edit-corner[data-vertex="2"]').boundingBox();
+  await staff.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2);
+  await staff.mouse.down();
+  await staff.mouse.move(corner.x + corner.width / 2 + 40, corner.y + corner.height / 2 + 30, { steps: 6 });
+  await staff.mouse.up();
+  await staff.evaluate(() => { const box = document.getElementById('status'); box.className = 'status'; box.textContent = ''; });
+  await staff.click('#g-editor button[type=submit]');
+  await staff.waitForFunction(() => document.getElementById('status').classList.contains('ok') || document.getElementById('status').classList.contains('error'));
+  const reshaped = await (await fetch(`${base}/api/v1/grids/511824202205-DRAWN`)).json();
+  const reshapedRing = reshaped.geometry.coordinates[0][0];
+  const same = (a, b) => Math.abs(a[0] - b[0]) < 1e-6 && Math.abs(a[1] - b[1]) < 1e-6;
+  check(reshapedRing.length === 5 && !same(reshapedRing[2], drawnRing[2]) && same(reshapedRing[0], drawnRing[0]) && same(reshapedRing[1], drawnRing[1]),
+    'dragging a corner reshapes the grid and leaves the other corners where they were');
+  check(reshapedRing[2][0] > drawnRing[2][0] && reshapedRing[2][1] < drawnRing[2][1], 'the corner moved east and south, as dragged');
   for (const section of ['people', 'categories', 'policies', 'calendar', 'templates']) {
     await staff.click(`.tabs [data-section="${section}"]`);
     await staff.waitForSelector(`#sec-${section}:not([hidden]) tbody tr, #sec-${section}:not([hidden]) #tpl-list form`, { state: 'attached' });

@@ -262,6 +262,27 @@ fn read_number(value: &Value, location: &str) -> Result<f64, FeatureProblem> {
     }
 }
 
+/// Why a grid's outline cannot be used for routing, if it cannot.
+///
+/// Point-in-polygon answers are only meaningful for simple polygons: a ring that crosses
+/// itself (a "bow tie", easy to make when drawing by hand) has parts that are inside by one
+/// rule and outside by another, and a ring with no area holds no point at all. Grids are
+/// checked with this when they are imported or drawn; region outlines, which come from
+/// official files and are only drawn, are not.
+pub fn grid_shape_problem(geometry: &MultiPolygon<f64>) -> Option<String> {
+    use geo::{Area, Validation};
+    for (polygon_index, polygon) in geometry.0.iter().enumerate() {
+        let location = if geometry.0.len() == 1 { String::from("the polygon") } else { format!("polygon {polygon_index}") };
+        if let Some(problem) = polygon.validation_errors().into_iter().next() {
+            return Some(format!("{location} is not a simple shape: {problem}"));
+        }
+        if polygon.unsigned_area() <= f64::EPSILON * 1e3 {
+            return Some(format!("{location} has no area (all its points lie on one line)"));
+        }
+    }
+    None
+}
+
 /// Writes a `MultiPolygon` as a GeoJSON `MultiPolygon` geometry object.
 /// Rings are written closed, as geo stores them.
 pub fn multipolygon_to_geometry(geometry: &MultiPolygon<f64>) -> Value {
@@ -303,6 +324,19 @@ pub fn feature(id: &str, properties: Map<String, Value>, geometry: &MultiPolygon
 mod tests {
     use super::*;
     use geo::Area;
+
+    #[test]
+    fn grid_shapes_must_be_simple_and_have_area() {
+        let shape = |coordinates: &str| {
+            let text = format!(r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":{coordinates}}}}}"#);
+            parse_features(&text).unwrap().remove(0).geometry
+        };
+        assert_eq!(grid_shape_problem(&shape("[[[100,30],[101,30],[101,31],[100,31],[100,30]]]")), None);
+        let bow_tie = grid_shape_problem(&shape("[[[100,30],[101,31],[101,30],[100,31],[100,30]]]")).unwrap();
+        assert!(bow_tie.contains("self-intersection"), "{bow_tie}");
+        let flat = grid_shape_problem(&shape("[[[100,30],[101,30],[102,30],[100,30]]]")).unwrap();
+        assert!(flat.contains("not a simple shape") || flat.contains("no area"), "{flat}");
+    }
 
     const SQUARE_POLYGON: &str = r#"{"type":"Polygon","coordinates":[[[100,30],[101,30],[101,31],[100,31],[100,30]]]}"#;
 

@@ -67,6 +67,8 @@ const LEGAL: &[(AppealStatus, &[(&str, AppealStatus)])] = {
         (
             S::SignedFor,
             &[
+                // The owner (2) is not the lead (1) here, so the owner may take it over.
+                ("dispatch", S::Dispatched),
                 ("record_progress", S::InProgress),
                 ("return", S::Returned),
                 ("request_extension", S::SignedFor),
@@ -81,6 +83,7 @@ const LEGAL: &[(AppealStatus, &[(&str, AppealStatus)])] = {
         (
             S::InProgress,
             &[
+                ("dispatch", S::Dispatched),
                 ("record_progress", S::InProgress),
                 ("request_extension", S::InProgress),
                 ("pause", S::InProgress),
@@ -204,6 +207,20 @@ fn each_step_belongs_to_the_right_people() {
         ("co-handler cannot resolve", AppealStatus::InProgress, Command::Resolve { reply: "x".into() }, &co_handler, false),
         ("lead resolves", AppealStatus::InProgress, Command::Resolve { reply: "x".into() }, &lead_handler, true),
         ("stranger cannot return", AppealStatus::Dispatched, Command::Return { reason: "x".into() }, &stranger, false),
+        (
+            "owner above the lead takes it over",
+            AppealStatus::InProgress,
+            Command::Dispatch { lead_unit_id: OWNER, co_unit_ids: vec![], note: None },
+            &owner_dispatcher,
+            true,
+        ),
+        (
+            "stranger cannot take it over",
+            AppealStatus::SignedFor,
+            Command::Dispatch { lead_unit_id: 9, co_unit_ids: vec![], note: None },
+            &stranger,
+            false,
+        ),
         ("operator follows up", AppealStatus::Resolved, Command::FollowUp { note: "x".into(), reached: true }, &operator, true),
         (
             "lead cannot rate itself",
@@ -231,6 +248,19 @@ fn each_step_belongs_to_the_right_people() {
             assert!(matches!(outcome, Err(WorkflowError::NotPermitted { .. })), "{name}: {outcome:?}");
         }
     }
+    // A unit that owns and leads an appeal it has signed for finishes it or returns it;
+    // it does not re-dispatch it.
+    let mut own_work = state(AppealStatus::SignedFor);
+    own_work.lead_unit_id = Some(OWNER);
+    let redispatch = decide(&own_work, &owner_dispatcher, &Command::Dispatch { lead_unit_id: CO, co_unit_ids: vec![], note: None });
+    assert!(matches!(redispatch, Err(WorkflowError::IllegalTransition { .. })), "{redispatch:?}");
+    let taken = decide(
+        &state(AppealStatus::SignedFor),
+        &owner_dispatcher,
+        &Command::Dispatch { lead_unit_id: OWNER, co_unit_ids: vec![], note: None },
+    )
+    .unwrap();
+    assert!(taken.restart_clock && taken.next.status == AppealStatus::Dispatched && taken.next.lead_unit_id == Some(OWNER));
     let mut pending = state(AppealStatus::InProgress);
     pending.extension_pending = true;
     assert!(decide(&pending, &supervisor, &Command::GrantExtension { note: None }).is_ok());

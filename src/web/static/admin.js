@@ -29,7 +29,8 @@
   // ---- Grids -------------------------------------------------------------------------
 
   function loadGrids(region) {
-    MQ.api('GET', '/regions/' + region + '/grids').then(function (collection) {
+    if (editing) closeEditor();
+    return MQ.api('GET', '/regions/' + region + '/grids').then(function (collection) {
       map = MQ.map.draw(MQ.$('admin-map'), collection, { onGrid: showGrid, label: MQ.t('admin.grids') });
       var body = MQ.clear(MQ.$('g-table').tBodies[0]);
       collection.features.forEach(function (feature) {
@@ -51,6 +52,7 @@
       MQ.clear(panel);
       panel.appendChild(MQ.el('h3', { text: grid.properties.name || id }));
       panel.appendChild(MQ.el('p', { class: 'hint mono', text: id + ' · ' + grid.properties.region_code }));
+      panel.appendChild(MQ.el('p', {}, [MQ.el('button', { type: 'button', id: 'g-edit-shape', class: 'secondary', text: MQ.t('admin.edit_shape'), onclick: function () { editShape(grid); } })]));
       panel.appendChild(MQ.el('h4', { text: MQ.t('map.members') }));
       var list = MQ.el('ul', { class: 'plain', id: 'g-members' });
       members.forEach(function (member) {
@@ -83,7 +85,108 @@
     }, function (error) { MQ.clear(panel).appendChild(MQ.el('p', { class: 'warn', text: error.message })); });
   }
 
+  // Drawing a new grid or reshaping an existing one on the map. The outline is saved as a
+  // one-feature GeoJSON import, so it goes through exactly the checks of a file import
+  // (a simple shape, a known village, a known parent) and replaces the grid of that id.
+  var editing = null;
+
+  function villagesOf(township, selected) {
+    var select = MQ.clear(MQ.$('ge-village'));
+    option(select, '', MQ.t('common.dash'));
+    if (!township) return Promise.resolve();
+    return MQ.api('GET', '/regions/' + township).then(function (region) {
+      region.children.forEach(function (child) { option(select, child.code, child.name); });
+      if (selected) select.value = selected;
+    }, fail);
+  }
+
+  function openEditor(properties, ring) {
+    var form = MQ.$('g-editor');
+    form.hidden = false;
+    MQ.$('g-draw').hidden = true;
+    MQ.$('g-editor-title').textContent = ring.length ? MQ.t('admin.edit_shape') : MQ.t('admin.draw_grid');
+    MQ.$('ge-id').value = properties.id || '';
+    MQ.$('ge-id').readOnly = !!ring.length;
+    MQ.$('ge-name').value = properties.name || '';
+    var parent = MQ.clear(MQ.$('ge-parent'));
+    option(parent, '', MQ.t('common.dash'));
+    MQ.$('g-table').tBodies[0].querySelectorAll('button').forEach(function (button) {
+      if (button.textContent !== properties.id) option(parent, button.textContent, button.textContent);
+    });
+    parent.value = properties.parent_id || '';
+    var region = properties.region_code || '';
+    var township = region ? region.slice(0, 9) : (MQ.$('g-region').value.length === 9 ? MQ.$('g-region').value : '');
+    MQ.$('ge-township').value = township;
+    villagesOf(township, region);
+    editing = { properties: properties };
+    MQ.$('g-corners').textContent = String(ring.length);
+    map.edit(ring, function (corners) { MQ.$('g-corners').textContent = String(corners.length); });
+    MQ.$('ge-id').focus();
+  }
+
+  function closeEditor() {
+    editing = null;
+    if (map) map.stopEditing();
+    MQ.$('g-editor').hidden = true;
+    MQ.$('g-draw').hidden = false;
+  }
+
+  function editShape(grid) {
+    var geometry = grid.geometry;
+    var polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+    // The map edits one outer ring; a grid of several pieces or with holes is edited by file.
+    if (polygons.length !== 1 || polygons[0].length !== 1) { MQ.say(MQ.t('admin.grid_file_hint'), 'error'); return; }
+    var ring = polygons[0][0].slice(0, -1);
+    openEditor(grid.properties, ring);
+  }
+
+  function saveShape(event) {
+    event.preventDefault();
+    var corners = map ? map.corners() : [];
+    var id = MQ.$('ge-id').value.trim();
+    var village = MQ.$('ge-village').value;
+    if (!id) { MQ.say(MQ.t('admin.need_id'), 'error'); MQ.$('ge-id').focus(); return; }
+    if (!village) { MQ.say(MQ.t('admin.need_village'), 'error'); MQ.$('ge-village').focus(); return; }
+    if (corners.length < 3) { MQ.say(MQ.t('admin.need_corners'), 'error'); return; }
+    var round = function (n) { return Math.round(n * 1e7) / 1e7; };
+    var ring = corners.map(function (c) { return [round(c[0]), round(c[1])]; });
+    ring.push(ring[0]);
+    var properties = { id: id, name: MQ.$('ge-name').value.trim() || id, region_code: village };
+    if (MQ.$('ge-parent').value) properties.parent_id = MQ.$('ge-parent').value;
+    var collection = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: properties, geometry: { type: 'Polygon', coordinates: [ring] } }] };
+    MQ.api('POST', '/admin/grids', JSON.stringify(collection), { contentType: 'application/geo+json' }).then(function () {
+      ok(MQ.t('admin.saved'));
+      closeEditor();
+      return loadGrids(MQ.$('g-region').value).then(function () { showGrid(id); });
+    }, fail);
+  }
+
+  function initGridEditor() {
+    var townships = MQ.$('ge-township');
+    option(townships, '', MQ.t('common.dash'));
+    MQ.api('GET', '/regions/' + MQ.county()).then(function (county) {
+      county.children.forEach(function (child) { option(townships, child.code, child.name); });
+    }, fail);
+    townships.addEventListener('change', function () { villagesOf(townships.value); });
+    // A new grid's id is suggested from its village: the village code and the next free number.
+    MQ.$('ge-village').addEventListener('change', function () {
+      var village = MQ.$('ge-village').value, id = MQ.$('ge-id');
+      if (!village || id.readOnly || (id.value && id.dataset.suggested !== id.value)) return;
+      var taken = {};
+      MQ.$('g-table').tBodies[0].querySelectorAll('button').forEach(function (button) { taken[button.textContent] = true; });
+      for (var n = 1; n < 1000; n++) {
+        var candidate = village + '-' + (n < 10 ? '0' + n : String(n));
+        if (!taken[candidate]) { id.value = candidate; id.dataset.suggested = candidate; break; }
+      }
+    });
+    MQ.$('g-draw').addEventListener('click', function () { if (map) openEditor({}, []); });
+    MQ.$('ge-undo').addEventListener('click', function () { if (map) map.undoCorner(); });
+    MQ.$('ge-cancel').addEventListener('click', closeEditor);
+    MQ.$('g-editor').addEventListener('submit', saveShape);
+  }
+
   function initGrids() {
+    initGridEditor();
     var select = MQ.$('g-region');
     MQ.api('GET', '/regions/' + MQ.county()).then(function (county) {
       option(select, county.code, county.name);

@@ -3,6 +3,7 @@
 'use strict';
 (function () {
   var CHANNELS = ['hotline', 'grid_visit', 'party_rep', 'mini_program', 'web'];
+  var TIERS = ['green', 'blue', 'yellow', 'red'];
   var callKey = null;
 
   function showNumbers(receipts) {
@@ -38,6 +39,9 @@
       MQ.$('meeting-form').hidden = pane !== 'meeting';
     });
     CHANNELS.forEach(function (name) { MQ.$('c-channel').appendChild(MQ.el('option', { value: name, text: MQ.t('channel.' + name) })); });
+    // A grid worker at the door logs on the grid-visit channel.
+    if (MQ.me() && (MQ.me().roles || []).indexOf('grid_worker') >= 0) MQ.$('c-channel').value = 'grid_visit';
+    TIERS.forEach(function (name) { MQ.$('c-tier').appendChild(MQ.el('option', { value: name, text: MQ.t('tier.' + name) })); });
     MQ.regionPickers(MQ.county(), MQ.$('c-township'), MQ.$('c-village'));
     MQ.regionPickers(MQ.county(), MQ.$('m-township'), MQ.$('m-village'));
     MQ.api('GET', '/categories').then(function (categories) {
@@ -57,6 +61,9 @@
       if (MQ.$('c-category').value) body.category_code = MQ.$('c-category').value;
       if (MQ.$('c-name').value.trim()) body.contact_name = MQ.$('c-name').value.trim();
       if (MQ.$('c-phone').value.trim()) body.contact_phone = MQ.$('c-phone').value.trim();
+      // The person taking it may judge the tier and urgency; otherwise they are suggested.
+      if (MQ.$('c-tier').value) body.tier = MQ.$('c-tier').value;
+      if (MQ.$('c-urgent').checked) body.urgent = true;
       if (!body.text) { MQ.say(MQ.t('portal.need_text'), 'error'); return; }
       callKey = callKey || MQ.randomKey();
       MQ.api('POST', '/appeals', body, { idempotencyKey: callKey }).then(function (receipt) {

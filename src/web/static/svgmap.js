@@ -3,7 +3,8 @@
 // the page as data-tiles) its tiles line up underneath; without one, no tile is fetched
 // from anywhere and the outlines stand alone.
 // MQ.map.draw(container, featureCollection, options) returns a handle with
-// setFill(fn), setMarker(lng, lat) and select(id).
+// setFill(fn), setMarker(lng, lat), select(id), and edit(ring, onChange)/stopEditing()
+// for drawing or reshaping one outline on the map (used by the administration page).
 'use strict';
 (function () {
   var NS = 'http://www.w3.org/2000/svg';
@@ -104,6 +105,10 @@
     });
     var marker = svgEl('circle', { r: 8, class: 'marker', visibility: 'hidden' });
     layer.appendChild(marker);
+    // The outline being edited, if any (see edit() below), drawn above the grids.
+    var editor = null;
+    var overlay = svgEl('g', { class: 'editor' });
+    layer.appendChild(overlay);
 
     // The tiles under the current view, at the zoom whose tile pixels match the screen's.
     var tileTimer = null;
@@ -144,6 +149,7 @@
       view.w = w; view.h = view.h * ratio;
       applyView();
       marker.setAttribute('r', 8 * view.w / WIDTH);
+      renderEditor();
     }
     function svgPoint(event) {
       var point = svg.createSVGPoint();
@@ -155,9 +161,24 @@
     // Drag to pan; a press that hardly moves is a click.
     var drag = null;
     svg.addEventListener('pointerdown', function (event) {
+      var vertex = editor && event.target && event.target.getAttribute ? event.target.getAttribute('data-vertex') : null;
+      if (vertex !== null && vertex !== undefined) {
+        // Dragging a corner of the outline being edited moves that corner, not the map.
+        editor.dragging = Number(vertex);
+        if (svg.setPointerCapture && event.pointerId !== undefined) { try { svg.setPointerCapture(event.pointerId); } catch (e) { /* synthetic events */ } }
+        event.preventDefault();
+        return;
+      }
       drag = { x: event.clientX, y: event.clientY, vx: view.x, vy: view.y, moved: false };
     });
     svg.addEventListener('pointermove', function (event) {
+      if (editor && editor.dragging !== null) {
+        var q = svgPoint(event);
+        editor.ring[editor.dragging] = unproject(q.x, q.y);
+        editor.moved = true;
+        renderEditor();
+        return;
+      }
       if (!drag) return;
       var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
       if (Math.abs(dx) + Math.abs(dy) > 6) drag.moved = true;
@@ -168,16 +189,77 @@
       applyView();
     });
     svg.addEventListener('pointerup', function (event) {
+      if (editor && editor.dragging !== null) {
+        editor.dragging = null;
+        if (editor.moved) changed();
+        editor.moved = false;
+        return;
+      }
       var wasDrag = drag && drag.moved;
       drag = null;
       if (wasDrag) return;
       var p = svgPoint(event);
       var lngLat = unproject(p.x, p.y);
+      if (editor) { addCorner(p, lngLat); return; }
       var target = event.target && event.target.getAttribute ? event.target.getAttribute('data-id') : null;
       if (options.onPoint) options.onPoint(lngLat[0], lngLat[1]);
       if (options.onGrid && target) options.onGrid(target, paths[target].feature);
     });
     svg.addEventListener('pointerleave', function () { drag = null; });
+    svg.addEventListener('dblclick', function (event) {
+      var vertex = editor && event.target && event.target.getAttribute ? event.target.getAttribute('data-vertex') : null;
+      if (vertex === null || vertex === undefined || editor.ring.length <= 3) return;
+      event.preventDefault();
+      editor.ring.splice(Number(vertex), 1);
+      renderEditor();
+      changed();
+    });
+
+    // Editing one outline: its corners as handles in an overlay. A click on the map adds a
+    // corner (while drawing a new outline, at the end; on a closed outline, into the
+    // nearest side), a handle dragged moves its corner, a double-click removes it.
+    function changed() { if (editor && editor.onChange) editor.onChange(editor.ring.slice()); }
+    function renderEditor() {
+      MQ.clear(overlay);
+      if (!editor) return;
+      var points = editor.ring.map(function (c) { return project(c[0], c[1]); });
+      var r = 6 * view.w / WIDTH;
+      if (points.length > 1) {
+        var d = points.map(function (q, i) { return (i ? 'L' : 'M') + q[0].toFixed(1) + ' ' + q[1].toFixed(1); }).join('') + (points.length > 2 ? 'Z' : '');
+        overlay.appendChild(svgEl('path', { d: d, class: 'edit-outline', 'stroke-width': strokeWidth * 2 }));
+      }
+      points.forEach(function (q, i) {
+        var corner = svgEl('circle', { cx: q[0].toFixed(1), cy: q[1].toFixed(1), r: r, class: 'edit-corner', 'data-vertex': String(i) });
+        var title = svgEl('title', {});
+        title.textContent = MQ.t('admin.corner') + ' ' + (i + 1);
+        corner.appendChild(title);
+        overlay.appendChild(corner);
+      });
+    }
+    function addCorner(p, lngLat) {
+      var ring = editor.ring;
+      if (!editor.closed || ring.length < 3) {
+        ring.push(lngLat);
+      } else {
+        // Insert into the side nearest to the click.
+        var best = 0, bestDistance = Infinity;
+        for (var i = 0; i < ring.length; i++) {
+          var a = project(ring[i][0], ring[i][1]), b = project(ring[(i + 1) % ring.length][0], ring[(i + 1) % ring.length][1]);
+          var distance = segmentDistance(p, a, b);
+          if (distance < bestDistance) { bestDistance = distance; best = i; }
+        }
+        ring.splice(best + 1, 0, lngLat);
+      }
+      renderEditor();
+      changed();
+    }
+    function segmentDistance(p, a, b) {
+      var dx = b[0] - a[0], dy = b[1] - a[1];
+      var length = dx * dx + dy * dy;
+      var t = length ? Math.max(0, Math.min(1, ((p.x - a[0]) * dx + (p.y - a[1]) * dy) / length)) : 0;
+      var x = a[0] + t * dx - p.x, y = a[1] + t * dy - p.y;
+      return Math.sqrt(x * x + y * y);
+    }
     svg.addEventListener('wheel', function (event) {
       event.preventDefault();
       var p = svgPoint(event);
@@ -217,7 +299,19 @@
         applyView();
         marker.setAttribute('r', 8 * factor);
       },
-      featureOf: function (id) { return paths[id] ? paths[id].feature : null; }
+      featureOf: function (id) { return paths[id] ? paths[id].feature : null; },
+      // Starts editing an outline: `ring` is a list of [lng, lat] corners (without the
+      // closing repeat), empty to draw a new one. onChange gets the corners after each change.
+      edit: function (ring, onChange) {
+        editor = { ring: (ring || []).map(function (c) { return [c[0], c[1]]; }), closed: (ring || []).length >= 3, dragging: null, moved: false, onChange: onChange };
+        svg.classList.add('editing');
+        renderEditor();
+      },
+      // A drawn outline becomes closed after its third corner is set by the caller.
+      closeOutline: function () { if (editor) editor.closed = true; },
+      undoCorner: function () { if (editor && editor.ring.length) { editor.ring.pop(); renderEditor(); changed(); } },
+      corners: function () { return editor ? editor.ring.slice() : []; },
+      stopEditing: function () { editor = null; svg.classList.remove('editing'); renderEditor(); }
     };
     return handle;
   }
