@@ -79,8 +79,7 @@ async fn the_demo_seeds_every_programme() {
         let mut milestones_with_evidence = 0;
         for problem in &problems {
             for event in hub.db.work_events(problem.id).await.expect("events") {
-                let payload: serde_json::Value = serde_json::from_str(&event.payload_json).expect("payload");
-                if event.kind == "report_milestone" && payload["evidence"].as_array().is_some_and(|list| !list.is_empty()) {
+                if event.kind == "report_milestone" && event.payload["evidence"].as_array().is_some_and(|list| !list.is_empty()) {
                     milestones_with_evidence += 1;
                 }
             }

@@ -389,10 +389,7 @@ async fn ledgers_disputes_meetings_and_schedules_over_http() {
     let supervisor = app.token("supervisor").await;
     let housing = app.token("housing").await;
     let water = app.token("water").await;
-    let yanru = app.token("yanru").await;
-    let meiluo = app.token("meiluo").await;
     let fangyuan = app.token("fangyuan").await;
-    let huilong = app.token("huilong").await;
 
     // ---- Task ledgers.
     let task = |unit: i64, due: String| json!({"title": "排查危房", "unit_id": unit, "due_at": due});
@@ -435,7 +432,16 @@ async fn ledgers_disputes_meetings_and_schedules_over_http() {
         403,
         "a unit reminds the keeper",
     );
+    // Four days on, the water task is overdue (sessions expire meanwhile: sign in again).
     app.county.hub.clock.advance(jiff::SignedDuration::from_hours(24 * 4));
+    let (supervisor, yanru, meiluo, fangyuan, huilong) = (
+        app.token("supervisor").await,
+        app.token("yanru").await,
+        app.token("meiluo").await,
+        app.token("fangyuan").await,
+        app.token("huilong").await,
+    );
+    let housing = app.token("housing").await;
     let (status, reminded) = call(&app, "POST", &format!("{ledger_path}/reminders"), Some(&supervisor), Some(json!({}))).await;
     assert_eq!((status, reminded), (200, json!([{"unit_id": app.county.water, "overdue_tasks": 1}])));
     let (_, progress) = call(&app, "GET", &ledger_path, Some(&supervisor), None).await;
@@ -478,7 +484,7 @@ async fn ledgers_disputes_meetings_and_schedules_over_http() {
     assert_error(&act(fangyuan.clone(), "assign", json!({"person_name": "周大爷"})).await, 404, "another village assigns");
     assert_error(&act(yanru.clone(), "assign", json!({})).await, 400, "assign without mediators");
     assert_eq!(act(yanru.clone(), "assign", json!({"person_name": "老党员周大爷、村调解委员会"})).await.0, 200);
-    assert_error(&act(yanru.clone(), "urge", json!({"reason": "加快"})).await, 403, "the owner urges itself");
+    assert_error(&act(housing.clone(), "urge", json!({"reason": "加快"})).await, 404, "a department out of scope urges");
     assert_eq!(act(huilong.clone(), "urge", json!({"reason": "请加快调解"})).await.0, 200, "the township above urges");
     assert_eq!(act(yanru.clone(), "reach_agreement", json!({"reason": "三日内清理杂物"})).await.0, 200);
 
