@@ -328,6 +328,9 @@ pub async fn load_demo(hub: &Hub) -> Result<DemoSummary, ServiceError> {
             Some(DemoStory { key, title, number, secret })
         })
         .collect();
+    let programme_users = super::programmes::load_programmes(hub, now, DAYS_OF_HISTORY).await?;
+    accounts += programme_users.len();
+    users.extend(programme_users);
     let appeals = usize::try_from(demo.db.count_appeals().await?).unwrap_or(0);
     tracing::info!(appeals, units = unit_count, grids = grid_count, "demo county loaded");
     Ok(DemoSummary {
