@@ -8,6 +8,7 @@
   var units = [];
   var loaded = {};
   var current = 'challenges';
+  var EVERY = { 1: 'prog.mt.every_1', 3: 'prog.mt.every_3', 6: 'prog.mt.every_6', 12: 'prog.mt.every_12' };
   var TABS = ['challenges', 'orders', 'points', 'meetings', 'ledgers', 'disputes'];
 
   // ------------------------------------------------------------ small helpers
@@ -345,7 +346,7 @@
         var held = b.periods.filter(function (p) { return p.held; }).length;
         box.appendChild(MQ.el('div', { class: 'schedule' }, [
           MQ.el('h3', { text: b.schedule.kind + '：' + b.schedule.title }),
-          MQ.el('p', { class: 'hint', text: MQ.t('prog.mt.every_' + b.schedule.every_months) + ' · ' + MQ.t('prog.mt.held_of').replace('{held}', held).replace('{total}', b.periods.length) }),
+          MQ.el('p', { class: 'hint', text: MQ.t(EVERY[b.schedule.every_months] || 'prog.mt.every') + ' · ' + MQ.t('prog.mt.held_of').replace('{held}', held).replace('{total}', b.periods.length) }),
           MQ.el('ul', { class: 'periods' }, b.periods.map(function (p) {
             return MQ.el('li', { class: p.held ? 'held' : 'unheld', text: p.period + ' ' + MQ.t(p.held ? 'prog.mt.period_held' : 'prog.mt.period_unheld') });
           }))
