@@ -622,6 +622,8 @@
     MQ.$('stmt-month').value = MQ.thisMonth();
     MQ.$('sc-start').value = MQ.thisMonth();
     MQ.pressTabs(document.querySelector('.tabs'), 'data-tab', function (tab) { show(tab, false); });
+    // A link to another tab of this page changes only the address's #fragment.
+    window.addEventListener('hashchange', function () { show(location.hash.slice(1), false); });
     MQ.$('place-form').addEventListener('submit', function (event) { event.preventDefault(); loaded = {}; show(current, true); });
     MQ.$('ch-add').addEventListener('click', addProblem);
     MQ.$('ch-form').addEventListener('submit', publishChallenges);
