@@ -609,6 +609,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("prog.tab.disputes", "矛盾纠纷调解", "Mediation"),
     ("prog.back", "← 返回专项工作", "← Back to the programmes"),
     ("prog.none", "暂无记录。", "Nothing yet."),
+    ("prog.no_actions", "您当前不能对此事项进行操作。", "There is nothing you can do on this item now."),
     ("prog.none_chosen", "（不选）", "(none)"),
     ("prog.open", "查看", "Open"),
     ("prog.save", "保存", "Save"),

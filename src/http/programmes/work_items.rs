@@ -41,6 +41,8 @@ pub struct WorkItemBody {
     pub responded_ms: Option<i64>,
     pub finished_ms: Option<i64>,
     pub next_deadline_ms: Option<i64>,
+    /// The finishing deadline: a problem's list deadline, an order's window end, a task's due date.
+    pub finish_due_ms: Option<i64>,
     pub late: bool,
     pub press_count: i64,
     /// Actions this kind knows (whether each is allowed now depends on status and who you are).
@@ -76,6 +78,7 @@ pub fn item_body(item: &WorkItemRecord, unmasked: bool) -> WorkItemBody {
         responded_ms: item.responded_ms,
         finished_ms: item.finished_ms,
         next_deadline_ms: item.next_deadline_ms,
+        finish_due_ms: item.finish_due_ms,
         late: item.late_ms.is_some(),
         press_count: item.press_count,
         actions: spec.actions(),

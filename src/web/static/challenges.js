@@ -8,12 +8,12 @@
   function problemRow(problem) {
     var units = [problem.lead_unit].concat(problem.co_units || []).filter(Boolean).join('、');
     return MQ.el('tr', {}, [
-      MQ.el('td', {}, [MQ.el('span', { class: 'mono', text: problem.number })]),
-      MQ.el('td', {}, [MQ.el('strong', { text: problem.title }), MQ.el('p', { class: 'hint', text: problem.goal }), problem.criteria ? MQ.el('p', { class: 'hint', text: MQ.t('prog.criteria') + '：' + problem.criteria }) : null]),
-      MQ.el('td', {}, [MQ.el('span', { class: 'badge wk-' + problem.status, text: MQ.t('wk.status.' + problem.status) }), problem.late ? MQ.el('span', { class: 'flag', text: MQ.t('prog.late') }) : null]),
-      MQ.el('td', { text: units || MQ.t('pub.unclaimed') }),
-      MQ.el('td', { text: String(problem.milestones) }),
-      MQ.el('td', { text: problem.score === null || problem.score === undefined ? MQ.t('common.dash') : problem.score.toFixed(1) })
+      MQ.el('td', { 'data-label': MQ.t('prog.col_number') }, [MQ.el('span', { class: 'mono', text: problem.number })]),
+      MQ.el('td', { 'data-label': MQ.t('prog.col_problem') }, [MQ.el('strong', { text: problem.title }), MQ.el('p', { class: 'hint', text: problem.goal }), problem.criteria ? MQ.el('p', { class: 'hint', text: MQ.t('prog.criteria') + '：' + problem.criteria }) : null]),
+      MQ.el('td', { 'data-label': MQ.t('prog.col_status') }, [MQ.el('span', { class: 'badge wk-' + problem.status, text: MQ.t('wk.status.' + problem.status) }), problem.late ? MQ.el('span', { class: 'flag', text: MQ.t('prog.late') }) : null]),
+      MQ.el('td', { 'data-label': MQ.t('prog.col_units'), text: units || MQ.t('pub.unclaimed') }),
+      MQ.el('td', { 'data-label': MQ.t('prog.col_milestones'), text: String(problem.milestones) }),
+      MQ.el('td', { 'data-label': MQ.t('prog.col_score'), text: problem.score === null || problem.score === undefined ? MQ.t('common.dash') : problem.score.toFixed(1) })
     ]);
   }
 

@@ -30,8 +30,9 @@
     var node = MQ.clear(MQ.$(id));
     node.appendChild(MQ.el('thead', {}, [MQ.el('tr', {}, head.map(function (h) { return MQ.el('th', { scope: 'col', text: h }); }))]));
     var body = rows.map(function (row) {
-      return MQ.el('tr', {}, row.map(function (cell) {
-        return MQ.el('td', {}, [cell === null || cell === undefined ? MQ.t('common.dash') : (typeof cell === 'object' ? cell : String(cell))]);
+      return MQ.el('tr', {}, row.map(function (cell, index) {
+        // The column's name goes with each cell: on a phone the rows stack and the header hides.
+        return MQ.el('td', { 'data-label': head[index] || null }, [cell === null || cell === undefined ? MQ.t('common.dash') : (typeof cell === 'object' ? cell : String(cell))]);
       }));
     });
     if (!body.length) body.push(MQ.el('tr', {}, [MQ.el('td', { colspan: head.length, class: 'hint', text: MQ.t(emptyKey || 'prog.none') })]));
@@ -507,7 +508,7 @@
       MQ.$('lg-detail').hidden = false;
       MQ.$('lg-detail-title').textContent = body.ledger.title;
       table('lg-tasks', [MQ.t('prog.col_number'), MQ.t('prog.field.title'), MQ.t('dash.unit'), MQ.t('prog.due'), MQ.t('prog.col_status')],
-        body.tasks.map(function (task) { return [itemLink(task.number), task.title, unitName(task.lead_unit_id), task.next_deadline_ms ? when(task.next_deadline_ms) : null, statusBadge(task.status, task.late)]; }));
+        body.tasks.map(function (task) { return [itemLink(task.number), task.title, unitName(task.lead_unit_id), task.finish_due_ms ? day(task.finish_due_ms) : null, statusBadge(task.status, task.late)]; }));
       ledgerChart(body.progress);
       table('lg-progress', [MQ.t('dash.month'), MQ.t('dash.unit'), MQ.t('prog.lg.tasks'), MQ.t('prog.lg.due_by'), MQ.t('prog.lg.done'), MQ.t('prog.lg.on_time'), MQ.t('prog.lg.overdue')],
         body.progress.map(function (p) { return [p.month, p.unit, p.tasks, p.due, p.done, p.done_on_time, p.overdue]; }));

@@ -103,8 +103,10 @@
     status.textContent = MQ.t('wk.status.' + item.status);
     status.className = 'badge wk-' + item.status;
     MQ.$('w-heading').textContent = item.title;
-    MQ.$('w-body').textContent = item.body;
-    MQ.$('w-body').hidden = !item.body;
+    // A problem's body is its goal, shown below with the criteria.
+    var bodyShown = item.body && item.body !== (item.attributes || {}).goal;
+    MQ.$('w-body').textContent = bodyShown ? item.body : '';
+    MQ.$('w-body').hidden = !bodyShown;
     var facts = MQ.clear(MQ.$('w-facts'));
     attributeFacts(facts, item);
     fact(facts, MQ.t('appeal.region'), item.region_code);
@@ -114,7 +116,8 @@
     fact(facts, item.kind === 'mediation' ? MQ.t('prog.field.mediators') : MQ.t('prog.field.leader'), item.person_name);
     if (item.requester_name || item.requester_phone) fact(facts, MQ.t('prog.requester'), [item.requester_name, item.requester_phone].filter(Boolean).join(' '));
     fact(facts, MQ.t('appeal.received'), when(item.created_ms));
-    fact(facts, MQ.t('appeal.deadline'), item.next_deadline_ms ? when(item.next_deadline_ms) : null);
+    fact(facts, MQ.t('prog.due'), item.finish_due_ms ? when(item.finish_due_ms) : null);
+    fact(facts, MQ.t('appeal.deadline'), item.next_deadline_ms && item.next_deadline_ms !== item.finish_due_ms ? when(item.next_deadline_ms) : null);
     if (item.late) fact(facts, MQ.t('prog.late'), MQ.el('span', { class: 'late', text: MQ.t('prog.late_yes') }));
     fact(facts, MQ.t('prog.col_score'), item.score === null ? null : item.score.toFixed(1));
     fact(facts, MQ.t('prog.field.rating'), item.rating ? MQ.t('prog.rating.' + item.rating) : null);
