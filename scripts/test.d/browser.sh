@@ -9,3 +9,4 @@ cargo build --locked --bin minqing
 export MINQING_BIN="${MINQING_BIN:-$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/minqing}"
 cd tests/browser
 node e2e.mjs
+node programmes.mjs

@@ -929,3 +929,124 @@ pub async fn dashboard(hub: &Hub, region_code: &str, from_ms: i64, to_ms: i64) -
     }
     Ok(board)
 }
+
+// ---------------------------------------------------------------- lists for the staff screens
+
+/// A task ledger with its counts, as the staff screen lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerSummary {
+    #[serde(flatten)]
+    pub ledger: ProgrammeList,
+    /// Tasks not cancelled.
+    pub tasks: usize,
+    pub done: usize,
+    /// Open tasks past their deadline now.
+    pub overdue: usize,
+    /// Tasks that ever missed a deadline.
+    pub late: usize,
+}
+
+/// The task ledgers a staff member sees: those their unit keeps, those with a task for
+/// their unit, and those in their territorial scope. Newest first.
+pub async fn ledgers_for(hub: &Hub, staff: &Staff) -> Result<Vec<LedgerSummary>, ServiceError> {
+    let now_ms = hub.clock.now_ms();
+    let mut summaries = Vec::new();
+    for ledger in hub.db.programme_lists("task_ledger", None).await?.into_iter().rev() {
+        let items = hub
+            .db
+            .work_items(&WorkFilter { kind: Some(WorkKind::Task), list_id: Some(ledger.id), limit: 5000, ..WorkFilter::default() })
+            .await?;
+        let visible = ledger.owner_unit_id == staff.unit.id
+            || items.iter().any(|item| item.lead_unit_id == Some(staff.unit.id))
+            || staff.scope().admits(&ledger.region_code, &[]);
+        if !visible {
+            continue;
+        }
+        let live: Vec<&WorkItemRecord> = items.iter().filter(|item| item.status != "cancelled").collect();
+        summaries.push(LedgerSummary {
+            tasks: live.len(),
+            done: live.iter().filter(|item| item.status == "done").count(),
+            overdue: live.iter().filter(|item| item.status == "open" && item.finish_due_ms.is_some_and(|due| due < now_ms)).count(),
+            late: live.iter().filter(|item| item.late_ms.is_some()).count(),
+            ledger,
+        });
+    }
+    Ok(summaries)
+}
+
+/// The meetings and activities under a region that a staff member sees, newest first
+/// (at most 500), held in `[from_ms, to_ms)`.
+pub async fn meetings_for(
+    hub: &Hub,
+    staff: &Staff,
+    region_prefix: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<MeetingRow>, ServiceError> {
+    let mut meetings: Vec<MeetingRow> = hub
+        .db
+        .meetings_in(region_prefix, from_ms, to_ms)
+        .await?
+        .into_iter()
+        .filter(|meeting| staff.scope().admits(&meeting.region_code, &[]))
+        .collect();
+    meetings.reverse();
+    meetings.truncate(500);
+    Ok(meetings)
+}
+
+/// An activity or meeting that raised no appeals (a drill, a 主题党日, a 板凳会 with nothing
+/// to take in), recorded so that its attendance and schedule can be kept. Meetings whose
+/// minutes raise appeals go through `POST /api/v1/meetings` instead.
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    pub kind: String,
+    pub title: String,
+    pub place: Option<String>,
+    pub region_code: String,
+    pub held: Timestamp,
+    pub minutes: Option<String>,
+    pub schedule_id: Option<i64>,
+}
+
+/// Records an activity in the staff member's region; returns it as listed.
+pub async fn record_activity(hub: &Hub, staff: &Staff, activity: NewActivity) -> Result<MeetingRow, ServiceError> {
+    let kind = text("kind", &activity.kind, 40)?;
+    let title = text("title", &activity.title, 200)?;
+    known_region(hub, &activity.region_code).await?;
+    if !staff.unit.kind.is_territorial() || !staff.scope().admits(&activity.region_code, &[]) {
+        return Err(ServiceError::invalid("region_code", "record activities in your own region"));
+    }
+    let now_ms = hub.clock.now_ms();
+    if activity.held.as_millisecond() > now_ms + 86_400_000 {
+        return Err(ServiceError::invalid("held_at", "record an activity once it was held"));
+    }
+    if activity.minutes.as_deref().is_some_and(|minutes| minutes.chars().count() > 20_000) {
+        return Err(ServiceError::invalid("minutes", "minutes are at most 20000 characters"));
+    }
+    let mut transaction = hub.db.begin_write().await?;
+    if let Some(schedule_id) = activity.schedule_id {
+        let schedule = schedule_in(&mut transaction, schedule_id)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("schedule_id", format!("schedule {schedule_id} does not exist")))?;
+        if !activity.region_code.starts_with(schedule.region_code.as_str()) {
+            return Err(ServiceError::invalid("schedule_id", "the activity is not in the schedule's region"));
+        }
+    }
+    let place = activity.place.as_deref().map(str::trim).filter(|place| !place.is_empty());
+    let minutes = activity.minutes.as_deref().map(str::trim).filter(|minutes| !minutes.is_empty());
+    let meeting = crate::storage::meetings::NewMeeting {
+        kind: &kind,
+        title: &title,
+        place,
+        region_code: &activity.region_code,
+        held_ms: activity.held.as_millisecond(),
+        minutes,
+        recorded_by: staff.user_id,
+        created_ms: now_ms,
+    };
+    let id = crate::storage::meetings::insert_meeting(&mut transaction, &meeting).await?;
+    set_meeting_details(&mut transaction, id, staff.unit.id, activity.schedule_id, &[]).await?;
+    transaction.commit().await.map_err(StorageError::from)?;
+    hub.db.meeting(id).await?.ok_or_else(|| ServiceError::NotFound(format!("meeting {id}")))
+}

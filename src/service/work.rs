@@ -12,7 +12,7 @@ use super::notifications::{Recipient, notify, notify_unit_and_head};
 use super::{Hub, ServiceError};
 use crate::domain::access::{Staff, UnitKind};
 use crate::domain::deadline::{TimeLimit, due_at};
-use crate::domain::programme::{Clock, Effect, WorkError, WorkInput, WorkKind, WorkState, decide};
+use crate::domain::programme::{Clock, Effect, Transition, WorkError, WorkInput, WorkKind, WorkState, actor_is, decide};
 use crate::domain::workflow::Actor;
 use crate::storage::StorageError;
 use crate::storage::jobs::{NewJob, enqueue_job_in};
@@ -60,6 +60,21 @@ pub fn visible_to(staff: &Staff, item: &WorkItemRecord) -> bool {
     }
     let handlers: Vec<i64> = item.lead_unit_id.iter().chain(item.co_unit_ids.iter()).copied().collect();
     staff.scope().admits(&item.region_code, &handlers)
+}
+
+/// The transitions a staff member may take on an item now: the item's status allows
+/// them and the staff member is one of the parties each names. Steps only the hub takes
+/// (a missed deadline) are never offered. The web page shows only these.
+pub fn available_actions(staff: &Staff, item: &WorkItemRecord) -> Vec<&'static Transition> {
+    let state = work_state(item);
+    let actor = Actor::Staff(staff.clone());
+    item.kind
+        .spec()
+        .transitions
+        .iter()
+        .filter(|transition| !transition.by.is_empty() && transition.from.contains(&item.status.as_str()))
+        .filter(|transition| transition.by.iter().any(|party| actor_is(&state, &actor, *party)))
+        .collect()
 }
 
 /// A limit stored in an item's attributes under `key` (`{"working_days": 3}`, …), or a

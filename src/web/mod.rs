@@ -57,6 +57,9 @@ const ASSETS: &[Asset] = &[
     asset!("insights.js", "text/javascript; charset=utf-8"),
     asset!("admin.js", "text/javascript; charset=utf-8"),
     asset!("board.js", "text/javascript; charset=utf-8"),
+    asset!("programmes.js", "text/javascript; charset=utf-8"),
+    asset!("work.js", "text/javascript; charset=utf-8"),
+    asset!("challenges.js", "text/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -149,6 +152,9 @@ pub fn routes() -> Router<Hub> {
         .route("/staff/dashboard", get(dashboard))
         .route("/staff/report", get(report))
         .route("/staff/admin", get(admin))
+        .route("/staff/programmes", get(programmes))
+        .route("/staff/work/{number}", get(work_item))
+        .route("/programmes/challenges", get(challenges))
         .route("/lang/{lang}", get(switch_language))
         .route("/static/{name}", get(static_asset))
         .route("/i18n/{file}", get(dictionary))
@@ -191,7 +197,7 @@ fn render(hub: &Hub, headers: &HeaderMap, page: &'static str, here: String, numb
         lang: lang.code(),
         other_lang: lang.other().code(),
         page,
-        staff: !matches!(page, "portal" | "follow" | "board"),
+        staff: !matches!(page, "portal" | "follow" | "board" | "challenges"),
         version: ASSET_VERSION.as_str(),
         county_code: hub.config.county_code.clone(),
         here,
@@ -272,9 +278,46 @@ async fn admin(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     render(&hub, &headers, "admin", "/staff/admin".into(), String::new())
 }
 
+async fn programmes(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "programmes", "/staff/programmes".into(), String::new())
+}
+
+/// A work item's number as the engine writes it (`JB-20261116-0001`): two capital
+/// letters, the day and a sequence. Anything else is not a page.
+fn work_number(text: &str) -> Option<&str> {
+    let mut parts = text.split('-');
+    let (Some(prefix), Some(day), Some(sequence), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    let prefix_ok = matches!(prefix, "JB" | "FW" | "TZ" | "TJ");
+    let day_ok = day.len() == 8 && day.bytes().all(|byte| byte.is_ascii_digit());
+    let sequence_ok = (1..=9).contains(&sequence.len()) && sequence.bytes().all(|byte| byte.is_ascii_digit());
+    (prefix_ok && day_ok && sequence_ok).then_some(text)
+}
+
+async fn work_item(State(hub): State<Hub>, headers: HeaderMap, Path(number): Path<String>) -> Response {
+    match work_number(&number) {
+        Some(number) => render(&hub, &headers, "work", format!("/staff/work/{number}"), number.to_string()),
+        None => (StatusCode::NOT_FOUND, "no such work item number").into_response(),
+    }
+}
+
+async fn challenges(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "challenges", "/programmes/challenges".into(), String::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_numbers_are_checked() {
+        assert_eq!(work_number("JB-20261116-0001"), Some("JB-20261116-0001"));
+        assert_eq!(work_number("FW-20261116-12345"), Some("FW-20261116-12345"));
+        for bad in ["MQ-20261116-000001", "JB-2026116-0001", "JB-20261116", "JB-20261116-0001-2", "jb-20261116-0001", "JB-20261116-<x>"] {
+            assert_eq!(work_number(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn tile_urls_are_checked_and_give_their_origin() {

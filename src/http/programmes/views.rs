@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -12,8 +13,8 @@ use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, MaybeSignedIn, SignedIn};
 use crate::service::Hub;
 use crate::service::programmes::{
-    self, ChallengeListView, ClaimantView, LedgerProgress, NewAttendee, NewOrder, NewProblem, NewTask, Party, ProgrammeDashboard,
-    SchedulePeriod, ServiceCircleRecord,
+    self, ChallengeListView, ClaimantView, LedgerProgress, LedgerSummary, NewAttendee, NewOrder, NewProblem, NewTask, Party,
+    ProgrammeDashboard, SchedulePeriod, ServiceCircleRecord,
 };
 use crate::storage::programmes::{AttendeeRow, CatalogueItem, MeetingRow, ScheduleRow};
 use crate::storage::work_items::ProgrammeList;
@@ -506,18 +507,162 @@ pub async fn list_schedules(
     Ok(Json(bodies))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgrammeDashboardQuery {
+    /// A region code; its subtree is counted. The county by default.
+    pub region_code: Option<String>,
+    /// `YYYY-MM`; all time when absent.
+    pub month: Option<String>,
+    /// `json` (default) or `csv` (one row per measure, UTF-8 with a byte-order mark).
+    pub format: Option<String>,
+}
+
+/// The dashboard's counts as CSV rows: (measure, value).
+fn dashboard_rows(board: &ProgrammeDashboard) -> Vec<(&'static str, i64)> {
+    vec![
+        ("challenges_total", board.challenges_total),
+        ("challenges_claimed", board.challenges_claimed),
+        ("challenges_assessed", board.challenges_assessed),
+        ("challenges_late", board.challenges_late),
+        ("orders_total", board.orders_total),
+        ("orders_taken", board.orders_taken),
+        ("orders_taken_within_target", board.orders_taken_within_target),
+        ("orders_late", board.orders_late),
+        ("points_issued", board.points_issued),
+        ("points_spent", board.points_spent),
+        ("meetings_held", board.meetings_held),
+        ("scheduled_periods", board.scheduled_periods),
+        ("scheduled_periods_held", board.scheduled_periods_held),
+        ("tasks_total", board.tasks_total),
+        ("tasks_done", board.tasks_done),
+        ("tasks_late", board.tasks_late),
+        ("disputes_total", board.disputes_total),
+        ("disputes_agreed", board.disputes_agreed),
+    ]
+}
+
 /// The programmes counted: lists claimed and scored, orders taken on time, points issued
 /// and spent, meetings held against schedule, ledger items checked off, disputes settled.
 #[utoipa::path(
-    get, path = "/api/v1/dashboard/programmes", tag = "dashboard", params(RegionQuery),
-    responses((status = 200, description = "Counts", body = ProgrammeDashboard)),
+    get, path = "/api/v1/dashboard/programmes", tag = "dashboard", params(ProgrammeDashboardQuery),
+    responses((status = 200, description = "Counts (or, with format=csv, one row per measure)", body = ProgrammeDashboard), (status = 400, description = "Bad month or format", body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
 pub async fn programme_dashboard(
     State(hub): State<Hub>,
     SignedIn(_staff): SignedIn,
-    ApiQuery(query): ApiQuery<RegionQuery>,
-) -> ApiResult<Json<ProgrammeDashboard>> {
-    let (region, from, to) = period(&hub, &query)?;
-    Ok(Json(programmes::dashboard(&hub, &region, from, to).await?))
+    ApiQuery(query): ApiQuery<ProgrammeDashboardQuery>,
+) -> ApiResult<Response> {
+    let csv = match query.format.as_deref() {
+        None | Some("") | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("format `{}` is not `json` or `csv`", other.chars().take(20).collect::<String>()),
+            ));
+        }
+    };
+    let region_query = RegionQuery { region_code: query.region_code, month: query.month };
+    let (region, from, to) = period(&hub, &region_query)?;
+    let board = programmes::dashboard(&hub, &region, from, to).await?;
+    if !csv {
+        return Ok(Json(board).into_response());
+    }
+    let internal = |error: String| ApiError::from(crate::service::ServiceError::Internal(error));
+    let mut writer = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    writer.write_record(["region_code", "month", "measure", "value"]).map_err(|error| internal(error.to_string()))?;
+    let month = region_query.month.unwrap_or_default();
+    for (measure, value) in dashboard_rows(&board) {
+        writer.write_record([region.as_str(), month.as_str(), measure, &value.to_string()]).map_err(|error| internal(error.to_string()))?;
+    }
+    let bytes = writer.into_inner().map_err(|error| internal(error.to_string()))?;
+    let file_name = format!("minqing-programmes-{}.csv", if month.is_empty() { "all" } else { month.as_str() });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The task ledgers you see (kept by your unit, with tasks for your unit, or in your
+/// region), newest first, with their counts.
+#[utoipa::path(
+    get, path = "/api/v1/task-ledgers", tag = "programmes",
+    responses((status = 200, description = "Ledgers", body = [LedgerSummary])),
+    security(("bearer" = []))
+)]
+pub async fn list_ledgers(State(hub): State<Hub>, SignedIn(staff): SignedIn) -> ApiResult<Json<Vec<LedgerSummary>>> {
+    Ok(Json(programmes::ledgers_for(&hub, &staff).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeetingListQuery {
+    /// A region code; its subtree is listed. Your unit's region by default.
+    pub region_code: Option<String>,
+    /// `YYYY-MM`; all time when absent.
+    pub month: Option<String>,
+}
+
+/// Meetings and activities in your scope under a region, newest first (at most 500).
+#[utoipa::path(
+    get, path = "/api/v1/meetings", tag = "programmes", params(MeetingListQuery),
+    responses((status = 200, description = "Meetings", body = [MeetingRow]), (status = 400, description = "Bad month", body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+pub async fn list_meetings(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiQuery(query): ApiQuery<MeetingListQuery>,
+) -> ApiResult<Json<Vec<MeetingRow>>> {
+    let default_region = if staff.unit.kind.is_territorial() { staff.unit.region_code.clone() } else { hub.config.county_code.clone() };
+    let region_query = RegionQuery { region_code: Some(query.region_code.unwrap_or(default_region)), month: query.month };
+    let (region, from, to) = period(&hub, &region_query)?;
+    Ok(Json(programmes::meetings_for(&hub, &staff, &region, from, to).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityRequest {
+    /// e.g. 应急演练, 主题党日, 板凳会.
+    pub kind: String,
+    pub title: String,
+    pub place: Option<String>,
+    pub region_code: String,
+    /// RFC 3339.
+    pub held_at: String,
+    pub minutes: Option<String>,
+    /// The schedule this activity fulfils.
+    pub schedule_id: Option<i64>,
+}
+
+/// Records a meeting or activity that raised no appeals (a drill, a 主题党日), so that its
+/// attendance and schedule can be kept; minutes that raise appeals go to `POST /api/v1/meetings`.
+#[utoipa::path(
+    post, path = "/api/v1/activities", tag = "programmes", request_body = ActivityRequest,
+    responses((status = 201, description = "Recorded", body = MeetingBody), (status = 400, description = "Invalid; nothing recorded", body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+pub async fn record_activity(
+    State(hub): State<Hub>,
+    SignedIn(staff): SignedIn,
+    ApiJson(request): ApiJson<ActivityRequest>,
+) -> ApiResult<(StatusCode, Json<MeetingBody>)> {
+    let activity = programmes::NewActivity {
+        kind: request.kind,
+        title: request.title,
+        place: request.place,
+        region_code: request.region_code,
+        held: timestamp("held_at", &request.held_at)?,
+        minutes: request.minutes,
+        schedule_id: request.schedule_id,
+    };
+    let meeting = programmes::record_activity(&hub, &staff, activity).await?;
+    Ok((StatusCode::CREATED, Json(MeetingBody { meeting, attendees: Vec::new(), appeal_numbers: Vec::new() })))
 }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::programme::{WorkInput, WorkKind};
+use crate::domain::programme::{Need, WorkInput, WorkKind};
 use crate::domain::workflow::Actor;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{ApiJson, ApiQuery, SignedIn};
@@ -41,6 +41,8 @@ pub struct WorkItemBody {
     pub responded_ms: Option<i64>,
     pub finished_ms: Option<i64>,
     pub next_deadline_ms: Option<i64>,
+    /// The finishing deadline: a problem's list deadline, an order's window end, a task's due date.
+    pub finish_due_ms: Option<i64>,
     pub late: bool,
     pub press_count: i64,
     /// Actions this kind knows (whether each is allowed now depends on status and who you are).
@@ -76,6 +78,7 @@ pub fn item_body(item: &WorkItemRecord, unmasked: bool) -> WorkItemBody {
         responded_ms: item.responded_ms,
         finished_ms: item.finished_ms,
         next_deadline_ms: item.next_deadline_ms,
+        finish_due_ms: item.finish_due_ms,
         late: item.late_ms.is_some(),
         press_count: item.press_count,
         actions: spec.actions(),
@@ -132,11 +135,44 @@ pub async fn list_work_items(
     Ok(Json(items.iter().map(|item| item_body(item, sees_requester(&staff, item))).collect()))
 }
 
+/// An action the reader may take on the item now, with the input it needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailableAction {
+    pub action: &'static str,
+    pub label_zh: &'static str,
+    /// Fields the action requires: `reason`, `lead_unit_id`, `person_name`, `score`, `rating`.
+    pub needs: Vec<&'static str>,
+}
+
+fn need_field(need: Need) -> &'static str {
+    match need {
+        Need::Reason => "reason",
+        Need::LeadUnit => "lead_unit_id",
+        Need::PersonName => "person_name",
+        Need::Score => "score",
+        Need::Rating => "rating",
+    }
+}
+
+/// The actions the staff member may take on the item now (status and party both allow them).
+pub fn available_actions(staff: &crate::domain::access::Staff, item: &WorkItemRecord) -> Vec<AvailableAction> {
+    work::available_actions(staff, item)
+        .into_iter()
+        .map(|transition| AvailableAction {
+            action: transition.action,
+            label_zh: transition.label_zh,
+            needs: transition.needs.iter().map(|need| need_field(*need)).collect(),
+        })
+        .collect()
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkItemDetail {
     pub item: WorkItemBody,
     /// The hash-chained history.
     pub events: Vec<WorkEventRow>,
+    /// What the reader may do now; the web page offers only these.
+    pub available_actions: Vec<AvailableAction>,
 }
 
 /// One work item with its history.
@@ -157,7 +193,11 @@ pub async fn get_work_item(
         .filter(|item| work::visible_to(&staff, item))
         .ok_or_else(|| ApiError::not_found(format!("work item {number}")))?;
     let events = hub.db.work_events(item.id).await?;
-    Ok(Json(WorkItemDetail { item: item_body(&item, sees_requester(&staff, &item)), events }))
+    Ok(Json(WorkItemDetail {
+        item: item_body(&item, sees_requester(&staff, &item)),
+        events,
+        available_actions: available_actions(&staff, &item),
+    }))
 }
 
 /// The input of an action; which fields are needed depends on the action.

@@ -61,7 +61,36 @@
     box.appendChild(chart);
   }
 
+  // The programmes counted for the month in the reader's region: [measure, value] rows.
+  var PROGRAMME_MEASURES = [
+    'challenges_total', 'challenges_claimed', 'challenges_assessed', 'challenges_late',
+    'orders_total', 'orders_taken', 'orders_taken_within_target', 'orders_late',
+    'points_issued', 'points_spent', 'meetings_held', 'scheduled_periods', 'scheduled_periods_held',
+    'tasks_total', 'tasks_done', 'tasks_late', 'disputes_total', 'disputes_agreed'
+  ];
+  function programmeRegion() { var me = MQ.me(); return (me && me.unit_region_code) || MQ.county(); }
+  function loadProgrammes(month) {
+    return MQ.api('GET', '/dashboard/programmes?month=' + month + '&region_code=' + programmeRegion()).then(function (board) {
+      var tiles = MQ.clear(MQ.$('programme-tiles'));
+      [
+        ['dash.prog.challenges_claimed', board.challenges_claimed + ' / ' + board.challenges_total],
+        ['dash.prog.challenges_assessed', String(board.challenges_assessed)],
+        ['dash.prog.orders_on_time', board.orders_taken_within_target + ' / ' + board.orders_taken],
+        ['dash.prog.points_issued', String(board.points_issued)],
+        ['dash.prog.points_spent', String(board.points_spent)],
+        ['dash.prog.meetings_held', String(board.meetings_held)],
+        ['dash.prog.schedule_held', board.scheduled_periods_held + ' / ' + board.scheduled_periods],
+        ['dash.prog.tasks_done', board.tasks_done + ' / ' + board.tasks_total],
+        ['dash.prog.disputes_agreed', board.disputes_agreed + ' / ' + board.disputes_total]
+      ].forEach(function (pair) {
+        tiles.appendChild(MQ.el('div', { class: 'tile' }, [MQ.el('span', { class: 'tile-value', text: pair[1] }), MQ.el('span', { class: 'tile-label', text: MQ.t(pair[0]) })]));
+      });
+      table('programmes-table', [MQ.t('dash.prog.measure'), MQ.t('dash.count')], PROGRAMME_MEASURES.map(function (name) { return [MQ.t('dash.prog.' + name), board[name]]; }));
+    }, function (error) { MQ.clear(MQ.$('programme-tiles')).appendChild(MQ.el('p', { class: 'warn', text: error.message })); });
+  }
+
   function load(month) {
+    loadProgrammes(month);
     MQ.say(MQ.t('common.loading'));
     Promise.all([MQ.api('GET', '/dashboard/summary?month=' + month), MQ.api('GET', '/dashboard/units?month=' + month)]).then(function (answers) {
       var summary = answers[0], ranking = answers[1];
@@ -110,7 +139,7 @@
       button.addEventListener('click', function () {
         var kind = button.getAttribute('data-csv');
         var table = button.getAttribute('data-table');
-        var path = '/dashboard/' + kind + '?format=csv&month=' + input.value + (table ? '&table=' + table : '');
+        var path = '/dashboard/' + kind + '?format=csv&month=' + input.value + (table ? '&table=' + table : '') + (kind === 'programmes' ? '&region_code=' + programmeRegion() : '');
         MQ.downloadCsv(path, 'minqing-' + (table || kind) + '-' + input.value + '.csv');
       });
     });
