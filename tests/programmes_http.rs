@@ -357,6 +357,18 @@ async fn service_orders_run_the_circle_are_scoped_and_rated_by_the_resident() {
     assert_error(&act(volunteer.clone(), "take", json!({})).await, 409, "taken twice");
     assert_eq!(act(volunteer.clone(), "deliver", json!({"reason": "午餐已送达"})).await.0, 200);
     assert_error(&act(volunteer.clone(), "rate", json!({"rating": 5})).await, 403, "the team rates itself");
+    // The resident follows the order with the secret: its state, no one's contact, and
+    // whether it may be rated now; a wrong secret reads as an unknown number.
+    let follow_path = format!("/api/v1/public/work-items/{number}?secret={secret}");
+    let (status, followed) = call(&app, "GET", &follow_path, None, None).await;
+    assert_eq!((status, followed["status"].as_str(), followed["may_rate"].as_bool()), (200, Some("delivered"), Some(true)), "{followed}");
+    assert!(!followed.to_string().contains("1111"), "no phone in the resident's view: {followed}");
+    assert_error(
+        &call(&app, "GET", &format!("/api/v1/public/work-items/{number}?secret=AAAAAAAA"), None, None).await,
+        404,
+        "follow, wrong secret",
+    );
+    assert_error(&call(&app, "GET", &format!("/api/v1/public/work-items/{number}"), None, None).await, 400, "follow without a secret");
     let rate_path = format!("/api/v1/public/work-items/{number}/rate");
     assert_error(&call(&app, "POST", &rate_path, None, Some(json!({"secret": "AAAAAAAA", "rating": 5}))).await, 404, "a wrong secret");
     assert_error(
@@ -369,6 +381,8 @@ async fn service_orders_run_the_circle_are_scoped_and_rated_by_the_resident() {
     assert_eq!((status, rated["status"].as_str()), (200, Some("rated")), "{rated}");
     assert_eq!(rated["requester_phone"], "139****1111", "the public answer masks the contact");
     assert_error(&call(&app, "POST", &rate_path, None, Some(json!({"secret": secret, "rating": 1}))).await, 409, "rated twice");
+    let (_, followed) = call(&app, "GET", &follow_path, None, None).await;
+    assert_eq!((followed["rating"].as_i64(), followed["may_rate"].as_bool()), (Some(5), Some(false)), "{followed}");
     let (_, accounts) = call(&app, "GET", &format!("/api/v1/points/accounts?region_code={VILLAGE}"), Some(&yanru), None).await;
     assert!(
         accounts.as_array().expect("accounts").iter().any(|account| account["balance"] == 3),

@@ -114,6 +114,7 @@ fn programme_routes() -> Router<Hub> {
         .route("/work-items", get(work_items::list_work_items))
         .route("/work-items/{number}", get(work_items::get_work_item))
         .route("/work-items/{number}/actions/{action}", post(work_items::act_on_work_item))
+        .route("/public/work-items/{number}", get(work_items::follow_as_resident))
         .route("/public/work-items/{number}/rate", post(work_items::rate_as_resident))
         .route("/challenge-lists", post(views::publish_challenge_list))
         .route("/challenge-lists/claimants", get(views::challenge_claimants))

@@ -76,6 +76,7 @@ impl Modify for BearerAuth {
         programmes::work_items::list_work_items,
         programmes::work_items::get_work_item,
         programmes::work_items::act_on_work_item,
+        programmes::work_items::follow_as_resident,
         programmes::work_items::rate_as_resident,
         programmes::views::publish_challenge_list,
         programmes::views::challenge_claimants,

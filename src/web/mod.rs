@@ -60,6 +60,7 @@ const ASSETS: &[Asset] = &[
     asset!("programmes.js", "text/javascript; charset=utf-8"),
     asset!("work.js", "text/javascript; charset=utf-8"),
     asset!("challenges.js", "text/javascript; charset=utf-8"),
+    asset!("order.js", "text/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -155,6 +156,7 @@ pub fn routes() -> Router<Hub> {
         .route("/staff/programmes", get(programmes))
         .route("/staff/work/{number}", get(work_item))
         .route("/programmes/challenges", get(challenges))
+        .route("/orders", get(order))
         .route("/lang/{lang}", get(switch_language))
         .route("/static/{name}", get(static_asset))
         .route("/i18n/{file}", get(dictionary))
@@ -197,7 +199,7 @@ fn render(hub: &Hub, headers: &HeaderMap, page: &'static str, here: String, numb
         lang: lang.code(),
         other_lang: lang.other().code(),
         page,
-        staff: !matches!(page, "portal" | "follow" | "board" | "challenges"),
+        staff: !matches!(page, "portal" | "follow" | "board" | "challenges" | "order"),
         version: ASSET_VERSION.as_str(),
         county_code: hub.config.county_code.clone(),
         here,
@@ -300,6 +302,10 @@ async fn work_item(State(hub): State<Hub>, headers: HeaderMap, Path(number): Pat
         Some(number) => render(&hub, &headers, "work", format!("/staff/work/{number}"), number.to_string()),
         None => (StatusCode::NOT_FOUND, "no such work item number").into_response(),
     }
+}
+
+async fn order(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    render(&hub, &headers, "order", "/orders".into(), String::new())
 }
 
 async fn challenges(State(hub): State<Hub>, headers: HeaderMap) -> Response {

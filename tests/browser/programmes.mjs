@@ -5,7 +5,7 @@
 // not mind if there is some): a county leader publishes a challenge list, a department
 // claims a problem, reports a milestone and submits, the leader scores it and the public
 // page shows it; a grid worker orders a service for a resident, the community places it
-// with its team, takes and delivers it, and the grid worker rates it for the resident;
+// with its team, takes and delivers it, and the resident rates it on the public order page;
 // points granted show on a monthly statement; a ledger task is checked off with
 // evidence; an activity and its attendance are recorded; a dispute is registered from an
 // appeal; the dashboard's programmes section counts it all. Every programme page and tab
@@ -215,7 +215,7 @@ try {
   await axe(visitor, 'public challenge lists');
 
   // 5. A grid worker orders a service for a resident; the community places it, takes and
-  //    delivers it; the grid worker rates it for the resident.
+  //    delivers it; the resident follows it on a phone with the number and code, and rates it.
   const grid = watch(await desk.newPage());
   await signIn(grid, base, 'wanggeyuan');
   await grid.goto(base + '/staff/programmes#orders');
@@ -234,6 +234,7 @@ try {
   await grid.fill('#or-end', chinaDateTime(24 * 60));
   await submit(grid, 'or-form', 'the grid worker orders a service for a resident');
   const order = (await grid.textContent('#or-receipt a.mono')).trim();
+  const orderSecret = (await grid.textContent('#or-secret')).trim();
   check(/^FW-\d{8}-\d{4,}$/.test(order) && (await grid.textContent('#or-secret')).trim().length > 0, `the order has a number (${order}) and a secret for the resident`);
   await grid.waitForSelector(`#or-list a[href="/staff/work/${order}"]`);
   await shot(grid, 'programmes-orders-desktop');
@@ -248,8 +249,26 @@ try {
   await act(community, 'take');
   check((await workStatus(community)) === '已接单', 'a team member took the order');
   await act(community, 'deliver', async () => { await community.fill('#wf-reason', '已陪同李奶奶完成复查并送回家。'); });
+  const orderPhone = watch(await phone.newPage());
+  await orderPhone.goto(base + '/orders#' + order);
+  await orderPhone.fill('#o-secret', 'WRONG1');
+  await orderPhone.click('#order-form button[type=submit]');
+  await orderPhone.waitForFunction(() => document.getElementById('status').classList.contains('error'));
+  check(await orderPhone.$eval('#o-result', (box) => box.hidden), 'a wrong code shows nothing of the order');
+  await orderPhone.fill('#o-secret', orderSecret);
+  await orderPhone.click('#order-form button[type=submit]');
+  await orderPhone.waitForSelector('#o-rate-form:not([hidden])');
+  const seen = await orderPhone.textContent('#o-result');
+  check(seen.includes('周五上午去县医院复查') && !seen.includes('13900001111'), 'the resident sees the order and its state, and no phone number');
+  await orderPhone.check('#o-rate-form input[name=stars][value="5"]');
+  await orderPhone.fill('#o-comment', '李奶奶很满意。');
+  await orderPhone.click('#o-rate-form button[type=submit]');
+  await orderPhone.waitForSelector('#o-rating:not([hidden])');
+  check((await orderPhone.textContent('#o-rating')).includes('5'), 'the resident rated the delivered order');
+  await shot(orderPhone, 'order-rated-phone');
+  await axe(orderPhone, 'order (resident)');
   await grid.goto(base + '/staff/work/' + order);
-  await act(grid, 'rate', async () => { await grid.selectOption('#wf-rating', '5'); await grid.fill('#wf-reason', '李奶奶很满意。'); });
+  await grid.waitForFunction(() => { const box = document.getElementById('w-status'); return box && box.textContent.trim().length > 0; });
   check((await workStatus(grid)) === '已评价', 'the order went through to rated');
   await grid.goto(base + '/staff/programmes#orders');
   await grid.waitForSelector('#or-circle .tile');

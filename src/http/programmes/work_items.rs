@@ -255,6 +255,82 @@ pub async fn act_on_work_item(
     Ok(Json(item_body(&item, sees_requester(&staff, &item))))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResidentSecretQuery {
+    /// The secret given when the order was taken.
+    pub secret: String,
+}
+
+/// What the resident who ordered a service sees: no staff names, no other person's data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResidentWorkItemView {
+    pub number: String,
+    pub kind: WorkKind,
+    pub title: String,
+    /// The request in the resident's own words.
+    pub body: String,
+    pub status: String,
+    pub status_zh: String,
+    pub created_ms: i64,
+    /// When the service was taken up (接单), if it was.
+    pub responded_ms: Option<i64>,
+    /// The end of the time window asked for.
+    pub finish_due_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub rating: Option<i64>,
+    /// True when the resident may rate it now (it was delivered and not yet rated).
+    pub may_rate: bool,
+}
+
+fn resident_view(item: &WorkItemRecord) -> ResidentWorkItemView {
+    let spec = item.kind.spec();
+    ResidentWorkItemView {
+        number: item.number.clone(),
+        kind: item.kind,
+        title: item.title.clone(),
+        body: item.body.clone(),
+        status: item.status.clone(),
+        status_zh: spec.status(&item.status).map_or("", |status| status.label_zh).to_string(),
+        created_ms: item.created_ms,
+        responded_ms: item.responded_ms,
+        finish_due_ms: item.finish_due_ms,
+        finished_ms: item.finished_ms,
+        rating: item.rating,
+        may_rate: crate::domain::programme::decide(
+            &work::work_state(item),
+            &Actor::Resident,
+            "rate",
+            &WorkInput { rating: Some(5), ..WorkInput::default() },
+        )
+        .is_ok(),
+    }
+}
+
+/// Finds a work item by number and the resident's secret; a wrong secret reads as unknown.
+async fn item_for_resident(hub: &Hub, number: &str, secret: &str) -> ApiResult<WorkItemRecord> {
+    let item = hub.db.work_item(number).await?.ok_or_else(|| ApiError::not_found(format!("work item {number}")))?;
+    let presented = crate::service::intake::secret_hash(&item.number, secret);
+    if item.secret_hash.as_deref() != Some(presented.as_str()) {
+        return Err(ApiError::not_found(format!("work item {number}")));
+    }
+    Ok(item)
+}
+
+/// The resident follows a service order with its number and secret.
+#[utoipa::path(
+    get, path = "/api/v1/public/work-items/{number}", tag = "public", params(("number" = String, Path), ResidentSecretQuery),
+    responses((status = 200, description = "The order as its resident sees it", body = ResidentWorkItemView), (status = 404, description = "Wrong number or secret", body = ErrorEnvelope)),
+)]
+pub async fn follow_as_resident(
+    State(hub): State<Hub>,
+    Path(number): Path<String>,
+    ApiQuery(query): ApiQuery<ResidentSecretQuery>,
+) -> ApiResult<Json<ResidentWorkItemView>> {
+    let item = item_for_resident(&hub, &number, &query.secret).await?;
+    Ok(Json(resident_view(&item)))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResidentRatingRequest {
@@ -276,11 +352,7 @@ pub async fn rate_as_resident(
     Path(number): Path<String>,
     ApiJson(request): ApiJson<ResidentRatingRequest>,
 ) -> ApiResult<Json<WorkItemBody>> {
-    let item = hub.db.work_item(&number).await?.ok_or_else(|| ApiError::not_found(format!("work item {number}")))?;
-    let presented = crate::service::intake::secret_hash(&item.number, &request.secret);
-    if item.secret_hash.as_deref() != Some(presented.as_str()) {
-        return Err(ApiError::not_found(format!("work item {number}")));
-    }
+    item_for_resident(&hub, &number, &request.secret).await?;
     let input = WorkInput { rating: Some(request.rating), reason: request.comment.unwrap_or_default(), ..WorkInput::default() };
     let item = work::act(&hub, &Actor::Resident, &number, "rate", input).await?;
     Ok(Json(item_body(&item, false)))
