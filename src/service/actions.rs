@@ -190,16 +190,7 @@ pub async fn apply_in(
     let decision = decide(&workflow_state(&appeal), actor, &command)?;
 
     let before = appeal.clone();
-    appeal.status = decision.next.status;
-    appeal.triage = decision.next.triage;
-    appeal.tier = decision.next.tier;
-    appeal.lead_unit_id = decision.next.lead_unit_id;
-    appeal.co_unit_ids = decision.next.co_unit_ids.clone();
-    appeal.extension_pending = decision.next.extension_pending;
-    appeal.paused = decision.next.paused;
-    appeal.rating = decision.next.rating;
-    appeal.reopen_count = i64::from(decision.next.reopen_count);
-    appeal.updated_ms = now_ms;
+    take_decision(&mut appeal, &decision, now_ms);
     let (_, policy) = super::lookup_cache::policy_of_appeal_in(hub, transaction, appeal.id).await?;
     let limits = super::policies::limits_for(hub, &policy, &appeal);
     let mut extra = serde_json::Map::new();
@@ -280,24 +271,7 @@ pub async fn apply_in(
         | Command::RefuseExtension { .. }
         | Command::FollowUp { .. }
         | Command::Rate { .. } => {}
-        Command::Escalate { .. } => {
-            // The new owner gets a fresh deadline for the step that is running, under the
-            // new tier's limits (red stays red and gets a fresh one too, while supervised).
-            match crate::domain::escalation::timed_step(appeal.status) {
-                Some(crate::domain::deadline_policy::Step::Dispatch) => {
-                    appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.dispatch).as_millisecond());
-                }
-                Some(crate::domain::deadline_policy::Step::SignFor) => {
-                    appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.sign_for).as_millisecond());
-                }
-                Some(_) => {
-                    appeal.resolve_due_ms = Some(due_at(&hub.calendar, now, limits.resolve).as_millisecond());
-                }
-                None => {}
-            }
-            extra.insert("sign_due_ms".into(), appeal.sign_due_ms.into());
-            extra.insert("resolve_due_ms".into(), appeal.resolve_due_ms.into());
-        }
+        Command::Escalate { .. } => restart_running_deadline(hub, &mut appeal, &limits, now, &mut extra),
     }
     // Ownership follows the tier. A person's triage (reclassifying an appeal that waited in
     // the county's triage queue) also hands it from the service centre to its tier's owner.
@@ -311,24 +285,7 @@ pub async fn apply_in(
     }
     appeal.next_deadline_ms = next_deadline(&appeal);
 
-    let (reason, payload) = describe(&command);
-    let mut payload = match payload {
-        serde_json::Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    payload.extend(extra);
-    payload.insert("from_status".into(), before.status.as_str().into());
-    payload.insert("to_status".into(), appeal.status.as_str().into());
-    let (label, user_id, unit_id) = actor_label(actor);
-    let event = NewEvent {
-        kind: decision.event.as_str().into(),
-        actor: label,
-        actor_user_id: user_id,
-        actor_unit_id: unit_id,
-        at_ms: now_ms,
-        reason,
-        payload_json: serde_json::Value::Object(payload).to_string(),
-    };
+    let event = event_of(&command, actor, decision.event, &before, &appeal, extra, now_ms);
     append_event(transaction, &mut appeal, &event).await?;
     update_appeal(transaction, &mut appeal).await?;
     if appeal.next_deadline_ms != before.next_deadline_ms || decision.tier_changed || triaged_now {
@@ -357,6 +314,77 @@ pub async fn apply_in(
         }
     }
     Ok(Some(Applied { before, after: appeal, event: decision.event }))
+}
+
+/// Copies what the workflow decided into the appeal record.
+pub fn take_decision(appeal: &mut AppealRecord, decision: &crate::domain::workflow::Decision, now_ms: i64) {
+    appeal.status = decision.next.status;
+    appeal.triage = decision.next.triage;
+    appeal.tier = decision.next.tier;
+    appeal.lead_unit_id = decision.next.lead_unit_id;
+    appeal.co_unit_ids = decision.next.co_unit_ids.clone();
+    appeal.extension_pending = decision.next.extension_pending;
+    appeal.paused = decision.next.paused;
+    appeal.rating = decision.next.rating;
+    appeal.reopen_count = i64::from(decision.next.reopen_count);
+    appeal.updated_ms = now_ms;
+}
+
+/// An escalation's clock: the new owner gets a fresh deadline for the step that is
+/// running, under the new tier's limits (red stays red and gets a fresh one too, while
+/// supervised). The new deadlines go into the event's payload.
+pub fn restart_running_deadline(
+    hub: &Hub,
+    appeal: &mut AppealRecord,
+    limits: &StepLimits,
+    now: Timestamp,
+    extra: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    match crate::domain::escalation::timed_step(appeal.status) {
+        Some(crate::domain::deadline_policy::Step::Dispatch) => {
+            appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.dispatch).as_millisecond());
+        }
+        Some(crate::domain::deadline_policy::Step::SignFor) => {
+            appeal.sign_due_ms = Some(due_at(&hub.calendar, now, limits.sign_for).as_millisecond());
+        }
+        Some(_) => {
+            appeal.resolve_due_ms = Some(due_at(&hub.calendar, now, limits.resolve).as_millisecond());
+        }
+        None => {}
+    }
+    extra.insert("sign_due_ms".into(), appeal.sign_due_ms.into());
+    extra.insert("resolve_due_ms".into(), appeal.resolve_due_ms.into());
+}
+
+/// The event a command writes: its reason, its payload (with `extra` and the statuses
+/// before and after) and who did it.
+pub fn event_of(
+    command: &Command,
+    actor: &Actor,
+    kind: EventKind,
+    before: &AppealRecord,
+    after: &AppealRecord,
+    extra: serde_json::Map<String, serde_json::Value>,
+    now_ms: i64,
+) -> NewEvent {
+    let (reason, payload) = describe(command);
+    let mut payload = match payload {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    payload.extend(extra);
+    payload.insert("from_status".into(), before.status.as_str().into());
+    payload.insert("to_status".into(), after.status.as_str().into());
+    let (label, user_id, unit_id) = actor_label(actor);
+    NewEvent {
+        kind: kind.as_str().into(),
+        actor: label,
+        actor_user_id: user_id,
+        actor_unit_id: unit_id,
+        at_ms: now_ms,
+        reason,
+        payload_json: serde_json::Value::Object(payload).to_string(),
+    }
 }
 
 async fn requested_extension_days(transaction: &mut sqlx::AnyConnection, appeal_id: i64) -> Result<u32, ServiceError> {

@@ -14,6 +14,7 @@ use crate::domain::history::EventKind;
 use crate::domain::ownership::owner_candidates;
 use crate::domain::region::RegionLevel;
 use crate::storage::appeals::{AppealRecord, NO_DEADLINE, NewEvent, insert_appeal, next_daily_sequence};
+use crate::storage::batches::{NewAppealRow, insert_new_appeals, reserve_daily_sequences};
 
 /// A new appeal as parsed at the edge. Every field is already valid in shape.
 #[derive(Debug, Clone)]
@@ -280,6 +281,42 @@ pub async fn store(hub: &Hub, transaction: &mut sqlx::AnyConnection, prepared: P
     let stored = insert_appeal(transaction, &record, &prepared.first_event).await?;
     crate::storage::policies::set_appeal_clock_at_intake(transaction, stored.id, prepared.policy_version, prepared.warn_ms).await?;
     Ok(IntakeReceipt { appeal: stored, secret: prepared.secret })
+}
+
+/// Numbers and stores a batch of prepared appeals inside the caller's transaction, in a
+/// few multi-row statements (the intake writer's fast path). Either every appeal is
+/// stored or the statement that failed leaves the transaction to be rolled back.
+pub async fn store_many(
+    hub: &Hub,
+    transaction: &mut sqlx::AnyConnection,
+    prepared: &[&PreparedAppeal],
+) -> Result<Vec<IntakeReceipt>, ServiceError> {
+    if prepared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let local_date = hub.calendar.local_date(hub.clock.now());
+    let day = local_date.strftime("%Y%m%d").to_string();
+    let count = i64::try_from(prepared.len()).map_err(|_| ServiceError::Internal("batch too large".into()))?;
+    let first = reserve_daily_sequences(transaction, &day, count).await?;
+    let mut records = Vec::with_capacity(prepared.len());
+    for (offset, appeal) in (0_i64..).zip(prepared) {
+        let mut record = appeal.record.clone();
+        record.number = AppealNumber::new(local_date, first + offset).to_string();
+        record.secret_hash = secret_hash(&record.number, &appeal.secret);
+        records.push(record);
+    }
+    let rows: Vec<NewAppealRow<'_>> = records
+        .iter()
+        .zip(prepared)
+        .map(|(record, appeal)| NewAppealRow {
+            appeal: record,
+            first_event: &appeal.first_event,
+            policy_version: appeal.policy_version,
+            warn_ms: appeal.warn_ms,
+        })
+        .collect();
+    let stored = insert_new_appeals(transaction, &rows).await?;
+    Ok(stored.into_iter().zip(prepared).map(|(appeal, prepared)| IntakeReceipt { appeal, secret: prepared.secret.clone() }).collect())
 }
 
 /// Takes one appeal in, in its own transaction.

@@ -3,17 +3,20 @@
 //! An acknowledged appeal must survive a power cut, so every commit is durable (SQLite
 //! runs WAL with `synchronous=FULL`). A durable commit costs an fsync; doing one per
 //! appeal would cap intake at the disk's fsync rate. Instead, requests queue on a channel
-//! while a commit is in flight, and the next transaction takes all of them at once: each
-//! appeal in its own savepoint (one bad appeal does not fail its neighbours), one commit
-//! for the batch, and only then is anyone answered.
+//! while a commit is in flight, and the next transaction takes all of them at once: the
+//! whole batch in a few multi-row statements (`storage::batches`), one commit for it,
+//! and only then is anyone answered. If a statement of the batch fails, the batch is
+//! rolled back and stored again one appeal at a time, each in its own savepoint, so one
+//! bad appeal does not fail its neighbours.
 
 use sqlx::Acquire;
 use tokio::sync::{mpsc, oneshot};
 
-use super::intake::{IntakeReceipt, PreparedAppeal, store};
+use super::intake::{IntakeReceipt, PreparedAppeal, store, store_many};
 use super::{Hub, ServiceError};
 use crate::storage::StorageError;
 use crate::storage::appeals::{AppealRecord, store_idempotent_response};
+use crate::storage::batches::store_idempotent_responses;
 
 /// The largest number of appeals committed together.
 pub const MAX_BATCH: usize = 256;
@@ -81,6 +84,68 @@ async fn run_writer(hub: Hub, mut receiver: mpsc::Receiver<IntakeJob>) {
 }
 
 async fn write_batch(hub: &Hub, batch: Vec<IntakeJob>) {
+    let size = batch.len();
+    match write_batch_at_once(hub, &batch).await {
+        Ok(outcomes) => {
+            for (job, outcome) in batch.into_iter().zip(outcomes) {
+                if let IntakeOutcome::Stored(receipt) = &outcome {
+                    tracing::info!(number = %receipt.appeal.number, channel = %receipt.appeal.channel, tier = %receipt.appeal.tier, batch = size, "appeal received");
+                }
+                let _ = job.reply.send(Ok(outcome));
+            }
+        }
+        Err(BatchFailure::Commit(message)) => {
+            for job in batch {
+                let _ = job.reply.send(Err(ServiceError::Internal(message.clone())));
+            }
+        }
+        Err(BatchFailure::Statement(error)) => {
+            // Nothing of the batch was written. Store its appeals one by one, so the one
+            // that failed is answered with its own error and its neighbours are stored.
+            tracing::debug!(%error, batch = size, "intake batch fell back to one appeal at a time");
+            write_batch_one_by_one(hub, batch).await;
+        }
+    }
+}
+
+/// Why the fast path did not store a batch.
+enum BatchFailure {
+    /// A statement failed before the commit: nothing was written, the batch may be retried.
+    Statement(ServiceError),
+    /// The commit failed: nothing was written, and the appeals are answered with the error.
+    Commit(String),
+}
+
+/// The fast path: every appeal of the batch in a few multi-row statements, one commit.
+async fn write_batch_at_once(hub: &Hub, batch: &[IntakeJob]) -> Result<Vec<IntakeOutcome>, BatchFailure> {
+    let mut transaction = hub.db.begin_write().await.map_err(|error| BatchFailure::Commit(error.to_string()))?;
+    let prepared: Vec<&PreparedAppeal> = batch.iter().map(|job| &job.prepared).collect();
+    let receipts = store_many(hub, &mut transaction, &prepared).await.map_err(BatchFailure::Statement)?;
+    let responses: Vec<(&str, &str, u16, String)> = batch
+        .iter()
+        .zip(&receipts)
+        .filter_map(|(job, receipt)| {
+            job.idempotency.as_ref().map(|record| {
+                (record.key.as_str(), record.request_hash.as_str(), record.status, (record.render)(&receipt.appeal, &receipt.secret))
+            })
+        })
+        .collect();
+    if !responses.is_empty() {
+        let stored = store_idempotent_responses(&mut transaction, &responses, hub.clock.now_ms())
+            .await
+            .map_err(|error| BatchFailure::Statement(error.into()))?;
+        if stored != responses.len() {
+            // A key was taken (by a concurrent request, or twice in this batch): the
+            // one-by-one path tells which appeal lost.
+            return Err(BatchFailure::Statement(ServiceError::Conflict("an idempotency key of the batch was taken".into())));
+        }
+    }
+    transaction.commit().await.map_err(|error| BatchFailure::Commit(format!("the batch could not be committed: {error}")))?;
+    Ok(receipts.into_iter().map(IntakeOutcome::Stored).collect())
+}
+
+/// The fallback: each appeal in its own savepoint, one commit for the batch.
+async fn write_batch_one_by_one(hub: &Hub, batch: Vec<IntakeJob>) {
     let mut transaction = match hub.db.begin_write().await {
         Ok(transaction) => transaction,
         Err(error) => {

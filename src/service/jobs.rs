@@ -14,8 +14,8 @@ use crate::storage::jobs::{ClaimedJob, fail_job_in, finish_job_in};
 /// How long a claimed job is a worker's before another may take it over.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
 
-/// How many jobs one claim takes.
-pub const CLAIM_BATCH: i64 = 200;
+/// How many jobs one claim takes (and one bulk escalation handles).
+pub const CLAIM_BATCH: i64 = 500;
 
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -77,9 +77,17 @@ pub async fn run_jobs(hub: &Hub, worker: &str, max_jobs: usize) -> Result<(usize
         let (escalations, others): (Vec<ClaimedJob>, Vec<ClaimedJob>) =
             claimed.into_iter().partition(|job| job.kind == "escalate" && job.appeal_id.is_some() && job.due_ms.is_some());
         if !escalations.is_empty() {
-            let (batch_ran, batch_failed) = run_escalations(hub, worker, &escalations).await?;
-            ran += batch_ran;
-            failed += batch_failed;
+            match super::bulk_escalation::run_batch(hub, worker, &escalations).await {
+                Ok(batch_ran) => ran += batch_ran,
+                Err(error) => {
+                    // Nothing of the batch was written; escalate its appeals one by one,
+                    // so a failure is recorded against its own job.
+                    tracing::warn!(%error, jobs = escalations.len(), "escalating the batch at once failed; escalating one by one");
+                    let (batch_ran, batch_failed) = run_escalations(hub, worker, &escalations).await?;
+                    ran += batch_ran;
+                    failed += batch_failed;
+                }
+            }
         }
         for job in &others {
             match run_one(hub, job).await {
@@ -99,7 +107,7 @@ pub async fn run_jobs(hub: &Hub, worker: &str, max_jobs: usize) -> Result<(usize
     Ok((ran, failed))
 }
 
-/// Runs a claimed batch of escalation jobs in ONE transaction: each appeal in its own
+/// Runs a claimed batch of escalation jobs one by one, in ONE transaction: each appeal in its own
 /// savepoint (one failing appeal does not undo its neighbours), each job marked done in
 /// the same savepoint as its work, one durable commit for the batch. A durable commit
 /// costs an fsync; one per appeal would bound escalation by the disk's fsync rate.

@@ -105,3 +105,26 @@ pub async fn policy_of_appeal_in(
     }
     Ok((version, policy))
 }
+
+/// A stored policy version, parsed once and kept (a version missing from an appeal's row
+/// is version 1, the shipped default).
+pub async fn policy_version_in(
+    hub: &super::Hub,
+    transaction: &mut sqlx::AnyConnection,
+    version: Option<i64>,
+) -> Result<crate::domain::deadline_policy::DeadlinePolicy, super::ServiceError> {
+    let version = version.unwrap_or(1);
+    if let Some(policy) = hub.lookups.versions.lock().ok().and_then(|versions| versions.get(&version).cloned()) {
+        return Ok(policy);
+    }
+    let policy = match crate::storage::policies::policy_body_in(transaction, version).await? {
+        Some(body) => serde_json::from_str(&body)
+            .map_err(|error| super::ServiceError::Internal(format!("policy version {version} is not readable: {error}")))?,
+        None if version == 1 => crate::domain::deadline_policy::DeadlinePolicy::shipped_default(),
+        None => return Err(super::ServiceError::Internal(format!("policy version {version} is missing"))),
+    };
+    if let Ok(mut versions) = hub.lookups.versions.lock() {
+        versions.insert(version, policy.clone());
+    }
+    Ok(policy)
+}

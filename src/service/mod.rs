@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod auth;
 pub mod backup;
 pub mod board;
+pub mod bulk_escalation;
 pub mod import;
 pub mod import_files;
 pub mod intake;

@@ -202,10 +202,7 @@ pub async fn notify(
             (title.to_string(), body.to_string())
         }
     };
-    let (user_id, unit_id, who) = match recipient {
-        Recipient::User(id) => (Some(id), None, format!("user:{id}")),
-        Recipient::Unit(id) => (None, Some(id), format!("unit:{id}")),
-    };
+    let (user_id, unit_id, who) = recipient_fields(recipient);
     let now_ms = hub.clock.now_ms();
     let notification = NewNotification {
         dedupe_key: format!("{dedupe_key}:{who}"),
@@ -235,6 +232,94 @@ pub async fn notify(
         }
     }
     Ok(Some(id))
+}
+
+/// A notification to write as part of a batch (see `notify_many`).
+#[derive(Debug, Clone)]
+pub struct PendingNotification {
+    pub recipient: Recipient,
+    pub kind: &'static str,
+    pub appeal_id: Option<i64>,
+    /// Identifies the occasion; the recipient is added to it, as in `notify`.
+    pub dedupe_key: String,
+    pub values: Vec<(&'static str, String)>,
+}
+
+/// Writes many notifications at once, as `notify` writes one: from their templates, each
+/// once per key and recipient, with their deliveries queued over the registered
+/// channels. A few multi-row statements whatever their number (the bulk escalation).
+pub async fn notify_many(hub: &Hub, transaction: &mut Transaction, pending: &[PendingNotification]) -> Result<usize, ServiceError> {
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let mut templates: std::collections::HashMap<&str, (String, String)> = std::collections::HashMap::new();
+    for notification in pending {
+        if templates.contains_key(notification.kind) {
+            continue;
+        }
+        let template = match template_in(transaction, notification.kind).await? {
+            Some(found) => found,
+            None => {
+                let (_, title, body, _) = DEFAULT_TEMPLATES
+                    .iter()
+                    .find(|(name, ..)| *name == notification.kind)
+                    .ok_or_else(|| ServiceError::Internal(format!("no template for notification kind {}", notification.kind)))?;
+                (title.to_string(), body.to_string())
+            }
+        };
+        templates.insert(notification.kind, template);
+    }
+    let now_ms = hub.clock.now_ms();
+    let rows: Vec<NewNotification> = pending
+        .iter()
+        .map(|notification| {
+            let (title, body) = &templates[notification.kind];
+            let (user_id, unit_id, who) = recipient_fields(notification.recipient);
+            NewNotification {
+                dedupe_key: format!("{}:{who}", notification.dedupe_key),
+                user_id,
+                unit_id,
+                kind: notification.kind.to_string(),
+                appeal_id: notification.appeal_id,
+                title: render_template(title, &notification.values),
+                body: render_template(body, &notification.values),
+                created_ms: now_ms,
+            }
+        })
+        .collect();
+    let written = crate::storage::batches::insert_notifications(transaction, &rows).await?;
+    let mut deliveries = Vec::new();
+    for (row, notification) in rows.iter().zip(pending) {
+        let Some(id) = written.get(&row.dedupe_key) else { continue };
+        let (_, _, who) = recipient_fields(notification.recipient);
+        for channel in channels_reaching(&who) {
+            deliveries.push((*id, channel, who.clone()));
+        }
+    }
+    if !deliveries.is_empty() {
+        let delivery_ids = crate::storage::batches::insert_deliveries(transaction, &deliveries, now_ms).await?;
+        let jobs: Vec<NewJob> = delivery_ids
+            .into_iter()
+            .map(|delivery_id| NewJob {
+                kind: "deliver".into(),
+                dedupe_key: format!("deliver:{delivery_id}"),
+                appeal_id: None,
+                due_ms: None,
+                payload_json: serde_json::json!({ "delivery_id": delivery_id }).to_string(),
+                run_at_ms: now_ms,
+                max_attempts: 6,
+            })
+            .collect();
+        crate::storage::batches::enqueue_jobs(transaction, &jobs, now_ms).await?;
+    }
+    Ok(written.len())
+}
+
+fn recipient_fields(recipient: Recipient) -> (Option<i64>, Option<i64>, String) {
+    match recipient {
+        Recipient::User(id) => (Some(id), None, format!("user:{id}")),
+        Recipient::Unit(id) => (None, Some(id), format!("unit:{id}")),
+    }
 }
 
 /// Notifies a unit's inbox and, when the unit has a head, the head's own inbox.

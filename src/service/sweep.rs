@@ -17,6 +17,7 @@ use crate::domain::ownership::StepLimits;
 use crate::domain::workflow::{Actor, Command, WorkflowError};
 use crate::storage::StorageError;
 use crate::storage::appeals::{AppealRecord, NO_DEADLINE};
+use crate::storage::batches::enqueue_jobs;
 use crate::storage::jobs::{NewJob, enqueue_job_in};
 use crate::storage::supervision::{
     NewSupervisionNotice, add_to_key_list, clear_warning_in, insert_notice, insert_reminder, unit_name_and_head_in,
@@ -92,32 +93,34 @@ pub async fn sweep(hub: &Hub) -> Result<SweepReport, ServiceError> {
         return Ok(report);
     }
     let mut transaction = hub.db.begin_write().await?;
-    for due in &warn {
-        let queued = job(
-            "warn",
-            format!("warn:{}:{}", due.appeal_id, due.deadline_ms),
-            Some(due.appeal_id),
-            Some(due.deadline_ms),
-            serde_json::json!({}),
-            now_ms,
-        );
-        if enqueue_job_in(&mut transaction, &queued, now_ms).await? {
-            report.warnings += 1;
-        }
-    }
-    for due in &breached {
-        let queued = job(
-            "escalate",
-            format!("escalate:{}:{}", due.appeal_id, due.deadline_ms),
-            Some(due.appeal_id),
-            Some(due.deadline_ms),
-            serde_json::json!({}),
-            now_ms,
-        );
-        if enqueue_job_in(&mut transaction, &queued, now_ms).await? {
-            report.escalations += 1;
-        }
-    }
+    let warn_jobs: Vec<NewJob> = warn
+        .iter()
+        .map(|due| {
+            job(
+                "warn",
+                format!("warn:{}:{}", due.appeal_id, due.deadline_ms),
+                Some(due.appeal_id),
+                Some(due.deadline_ms),
+                serde_json::json!({}),
+                now_ms,
+            )
+        })
+        .collect();
+    report.warnings += enqueue_jobs(&mut transaction, &warn_jobs, now_ms).await?;
+    let escalate_jobs: Vec<NewJob> = breached
+        .iter()
+        .map(|due| {
+            job(
+                "escalate",
+                format!("escalate:{}:{}", due.appeal_id, due.deadline_ms),
+                Some(due.appeal_id),
+                Some(due.deadline_ms),
+                serde_json::json!({}),
+                now_ms,
+            )
+        })
+        .collect();
+    report.escalations += enqueue_jobs(&mut transaction, &escalate_jobs, now_ms).await?;
     if let Some((month, _, _)) = previous_month(hub, hub.clock.now()) {
         let queued = job("reminders", format!("reminders:{month}"), None, None, serde_json::json!({ "month": month }), now_ms);
         if enqueue_job_in(&mut transaction, &queued, now_ms).await? {

@@ -131,7 +131,7 @@ pub(crate) const APPEAL_COLUMNS: &str = "id, number, secret_hash, text, channel,
     merged_into_id, meeting_id, contact_name, contact_phone, received_ms, updated_ms, dispatched_ms, signed_ms, resolved_ms, \
     closed_ms, sign_due_ms, resolve_due_ms, next_deadline_ms, event_count, head_hash, version";
 
-fn corrupt(error: impl std::fmt::Display) -> StorageError {
+pub(super) fn corrupt(error: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(error.to_string())
 }
 
@@ -224,15 +224,31 @@ pub async fn next_daily_sequence(transaction: &mut AnyConnection, day: &str) -> 
 /// The record's `id`, `event_count`, `head_hash` and `version` are ignored and set here.
 pub async fn insert_appeal(transaction: &mut AnyConnection, appeal: &AppealRecord, first_event: &NewEvent) -> Result<AppealRecord> {
     let mut builder = SqlBuilder::new("INSERT INTO appeals (");
-    builder.push(
-        "number, secret_hash, text, channel, lat, lng, address, region_code, grid_id, category_code, triage, tier, urgent, \
-         triage_confidence, triage_reasons, needs_triage, status, owner_unit_id, lead_unit_id, meeting_id, contact_name, \
-         contact_phone, received_ms, updated_ms, sign_due_ms, resolve_due_ms, next_deadline_ms, event_count, head_hash, version) VALUES (",
-    );
-    let reasons = serde_json::to_string(&appeal.triage_reasons).map_err(corrupt)?;
+    builder.push(INSERT_COLUMNS).push(") VALUES ");
     // The first event's hash depends only on the number and the event, so the row can be
     // written with its chain head in one statement.
-    let first_hash = event_hash(
+    let first_hash = first_event_hash(appeal, first_event);
+    builder.push_row(true, insert_values(appeal, &first_hash)?);
+    builder.push(" RETURNING id");
+    let row = builder.query().fetch_one(&mut *transaction).await?;
+    let mut stored = appeal.clone();
+    stored.id = row.try_get(0)?;
+    stored.version = 0;
+    insert_event_row(transaction, stored.id, 1, first_event, GENESIS_HASH, &first_hash).await?;
+    stored.event_count = 1;
+    stored.head_hash = first_hash;
+    sync_work_queue(transaction, &stored).await?;
+    Ok(stored)
+}
+
+/// The columns `insert_appeal` (and the intake batch) write, in the order of `insert_values`.
+pub(super) const INSERT_COLUMNS: &str = "number, secret_hash, text, channel, lat, lng, address, region_code, grid_id, category_code, \
+     triage, tier, urgent, triage_confidence, triage_reasons, needs_triage, status, owner_unit_id, lead_unit_id, meeting_id, \
+     contact_name, contact_phone, received_ms, updated_ms, sign_due_ms, resolve_due_ms, next_deadline_ms, event_count, head_hash, version";
+
+/// The hash of an appeal's first event: it depends only on the number and the event.
+pub(super) fn first_event_hash(appeal: &AppealRecord, first_event: &NewEvent) -> String {
+    event_hash(
         GENESIS_HASH,
         &EventRecord {
             appeal_number: &appeal.number,
@@ -243,8 +259,13 @@ pub async fn insert_appeal(transaction: &mut AnyConnection, appeal: &AppealRecor
             reason: &first_event.reason,
             payload_json: &first_event.payload_json,
         },
-    );
-    let values: Vec<super::sql::Value> = vec![
+    )
+}
+
+/// The values of a new appeal's row, in the order of `INSERT_COLUMNS`.
+pub(super) fn insert_values(appeal: &AppealRecord, first_hash: &str) -> Result<Vec<super::sql::Value>> {
+    let reasons = serde_json::to_string(&appeal.triage_reasons).map_err(corrupt)?;
+    Ok(vec![
         appeal.number.clone().into(),
         appeal.secret_hash.clone().into(),
         appeal.text.clone().into(),
@@ -273,25 +294,9 @@ pub async fn insert_appeal(transaction: &mut AnyConnection, appeal: &AppealRecor
         appeal.resolve_due_ms.into(),
         appeal.next_deadline_ms.into(),
         1_i64.into(),
-        first_hash.clone().into(),
+        first_hash.to_string().into(),
         0_i64.into(),
-    ];
-    for (index, value) in values.into_iter().enumerate() {
-        if index > 0 {
-            builder.push(", ");
-        }
-        builder.bind(value);
-    }
-    builder.push(") RETURNING id");
-    let row = builder.query().fetch_one(&mut *transaction).await?;
-    let mut stored = appeal.clone();
-    stored.id = row.try_get(0)?;
-    stored.version = 0;
-    insert_event_row(transaction, stored.id, 1, first_event, GENESIS_HASH, &first_hash).await?;
-    stored.event_count = 1;
-    stored.head_hash = first_hash;
-    sync_work_queue(transaction, &stored).await?;
-    Ok(stored)
+    ])
 }
 
 /// Appends one event to the appeal's chain and advances the record's head in memory.
@@ -455,6 +460,25 @@ async fn co_handlers<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E, app
         .fetch_all(executor)
         .await?;
     rows.iter().map(|row| Ok(row.try_get::<i64, _>(0)?)).collect()
+}
+
+/// The co-handlers of many appeals at once, by appeal id (each list sorted).
+pub(super) async fn co_handlers_of_many(
+    transaction: &mut AnyConnection,
+    appeal_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
+    let dialect = super::Dialect::of(transaction);
+    let mut found: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for chunk in appeal_ids.chunks(500) {
+        let mut builder =
+            SqlBuilder::for_many_rows(dialect, "SELECT appeal_id, unit_id FROM appeal_handlers WHERE role = 'co' AND appeal_id IN ");
+        builder.push_row(true, chunk.iter().map(|id| super::sql::Value::from(*id)));
+        builder.push(" ORDER BY appeal_id, unit_id");
+        for row in builder.query().fetch_all(&mut *transaction).await? {
+            found.entry(row.try_get::<i64, _>(0)?).or_default().push(row.try_get::<i64, _>(1)?);
+        }
+    }
+    Ok(found)
 }
 
 /// Loads an appeal inside a write transaction (with its co-handlers).

@@ -9,6 +9,7 @@ pub mod appeals;
 pub mod attachments;
 pub mod audit;
 pub mod backup;
+pub mod batches;
 pub mod board;
 pub mod calendar;
 pub mod imports;
@@ -65,6 +66,11 @@ impl Dialect {
                 .replace("{real}", "DOUBLE PRECISION")
                 .replace("{blob}", "BYTEA"),
         }
+    }
+
+    /// The dialect of an open connection (for storage functions that get a transaction).
+    pub fn of(connection: &sqlx::AnyConnection) -> Dialect {
+        if connection.backend_name().eq_ignore_ascii_case("postgresql") { Dialect::Postgres } else { Dialect::Sqlite }
     }
 
     pub fn name(self) -> &'static str {

@@ -1,0 +1,274 @@
+//! The bulk paths write what the one-by-one paths write, on SQLite and PostgreSQL.
+//!
+//! - Escalation: two identical counties, the same overdue appeals (every tier, every
+//!   running step, co-handlers, a red one with a head to tell); one county escalates
+//!   them through the job runner's batch (`bulk_escalation::run_batch`), the other one
+//!   appeal at a time (`sweep::escalate`). Records, events with their hashes,
+//!   notifications, 督办 notices and work queues must be the same.
+//! - A stale job (the deadline moved after it was queued) does nothing and is done.
+//! - Intake: a batch with a taken idempotency key falls back to one appeal at a time; the
+//!   loser is told, its neighbours are stored with consecutive numbers and whole chains.
+
+mod common;
+
+use common::{County, TestDb, county};
+use jiff::Timestamp;
+use minqing::domain::appeal::{Channel, Tier, Triage};
+use minqing::domain::contact::Contact;
+use minqing::domain::workflow::{Actor, Command};
+use minqing::service::actions::act;
+use minqing::service::intake::{NewAppeal, StaffJudgement, prepare, submit};
+use minqing::service::intake_writer::{IdempotencyRecord, IntakeOutcome};
+use minqing::service::{bulk_escalation, jobs, sweep};
+use minqing::storage::appeals::AppealRecord;
+use sqlx::Row;
+
+fn appeal(text: &str, tier: Tier, urgent: bool) -> NewAppeal {
+    NewAppeal {
+        text: text.to_string(),
+        point: Some((102.05, 29.05)),
+        region_code: None,
+        address: None,
+        channel: Channel::Hotline,
+        contact: Contact::parse(Some("王大爷"), Some("13812345678")).expect("contact"),
+        category_code: Some("0201".into()),
+        meeting_id: None,
+        judgement: Some(StaffJudgement { urgent: Some(urgent), triage: Some(Triage::Small), tier: Some(tier) }),
+    }
+}
+
+fn at(text: &str) -> Timestamp {
+    text.parse().expect("time")
+}
+
+fn set_clock(county: &County, to: Timestamp) {
+    let now = county.hub.clock.now();
+    county.hub.clock.advance(to.duration_since(now));
+}
+
+async fn run(county: &County, number: &str, who: &str, command: Command) {
+    let actor = Actor::Staff(county.staff(who).await);
+    act(&county.hub, number, &actor, command.clone()).await.unwrap_or_else(|error| panic!("{who} {}: {error}", command.name()));
+}
+
+/// The same overdue appeals in a county, in the same order (so ids and numbers match).
+async fn overdue_appeals(county: &County) -> Vec<String> {
+    let leader = county.staff("leader").await;
+    county.hub.db.set_unit_head(county.centre, leader.user_id).await.expect("head");
+    county.hub.db.set_unit_head(county.huilong, county.staff("huilong").await.user_id).await.expect("head");
+    set_clock(county, at("2026-11-16T09:00:00+08:00"));
+    let mut numbers = Vec::new();
+    let cases = [("村口路灯坏了", Tier::Green, false), ("路灯不亮两周了", Tier::Blue, false), ("道路塌陷", Tier::Yellow, false)];
+    for (text, tier, urgent) in cases {
+        numbers.push(submit(&county.hub, appeal(text, tier, urgent), None).await.expect("submit").appeal.number);
+    }
+    // Blue, dispatched with a co-handler: its sign-for clock runs.
+    run(county, &numbers[1], "yanru", Command::Accept { note: None }).await;
+    run(county, &numbers[1], "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![county.water], note: None })
+        .await;
+    // Yellow, signed for: its resolution clock runs.
+    run(county, &numbers[2], "huilong", Command::Accept { note: None }).await;
+    run(county, &numbers[2], "huilong", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
+    run(county, &numbers[2], "housing", Command::SignFor).await;
+    // Red and urgent, never dispatched: 督办 to the service centre's head.
+    numbers.push(submit(&county.hub, appeal("燃气泄漏，有很大气味", Tier::Red, true), None).await.expect("submit").appeal.number);
+    // Red, dispatched and not signed for: 督办 to the late department (no head).
+    numbers.push(submit(&county.hub, appeal("桥面护栏断裂", Tier::Red, false), None).await.expect("submit").appeal.number);
+    run(county, &numbers[4], "dispatcher", Command::Accept { note: None }).await;
+    run(county, &numbers[4], "dispatcher", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
+    // Two weeks later everything above is overdue; one more appeal arrives that is not.
+    set_clock(county, at("2026-11-30T10:00:00+08:00"));
+    numbers.push(submit(&county.hub, appeal("垃圾桶满了", Tier::Green, false), None).await.expect("submit").appeal.number);
+    numbers
+}
+
+/// Everything an escalation writes about an appeal, for comparison across databases.
+#[derive(Debug, PartialEq)]
+struct Written {
+    record: AppealRecord,
+    warn_ms: Option<i64>,
+    events: Vec<(i64, String, String, String, String, String)>,
+    notifications: Vec<(String, Option<i64>, Option<i64>, String, String)>,
+    notices: Vec<(Option<i64>, Option<i64>, String, String)>,
+    queue: Vec<(i64, i64)>,
+    on_key_list: bool,
+}
+
+async fn written(county: &County, number: &str) -> Written {
+    let db = &county.hub.db;
+    let mut record = db.appeal_by_number(number).await.expect("query").expect("appeal");
+    let events = db
+        .events_of(record.id)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|event| (event.seq, event.kind, event.actor, event.reason, event.payload_json, event.hash))
+        .collect::<Vec<_>>();
+    let mut notifications: Vec<_> = db
+        .notifications_of_appeal(record.id)
+        .await
+        .expect("notifications")
+        .into_iter()
+        .map(|notification| (notification.kind, notification.unit_id, notification.user_id, notification.title, notification.body))
+        .collect();
+    notifications.sort();
+    let notices = db
+        .supervision_notices(Some(record.id), 100)
+        .await
+        .expect("notices")
+        .into_iter()
+        .map(|notice| (notice.unit_id, notice.head_user_id, notice.origin, notice.reason))
+        .collect();
+    let warn_ms: Option<i64> = sqlx::query("SELECT warn_ms FROM appeals WHERE id = $1")
+        .bind(record.id)
+        .fetch_one(&db.pool)
+        .await
+        .expect("warn")
+        .try_get(0)
+        .expect("warn_ms");
+    let queue = sqlx::query("SELECT unit_id, due_ms FROM work_queue WHERE appeal_id = $1 ORDER BY unit_id")
+        .bind(record.id)
+        .fetch_all(&db.pool)
+        .await
+        .expect("queue")
+        .iter()
+        .map(|row| (row.try_get(0).expect("unit"), row.try_get(1).expect("due")))
+        .collect();
+    let listed: i64 = sqlx::query("SELECT COUNT(*) FROM key_supervision WHERE appeal_id = $1 AND removed_ms IS NULL")
+        .bind(record.id)
+        .fetch_one(&db.pool)
+        .await
+        .expect("key list")
+        .try_get(0)
+        .expect("count");
+    // The follow-up secret is random, so its hash differs from county to county.
+    record.secret_hash = String::new();
+    Written { record, warn_ms, events, notifications, notices, queue, on_key_list: listed > 0 }
+}
+
+#[tokio::test]
+async fn bulk_paths_write_what_one_by_one_paths_write_on_every_backend() {
+    for (bulk_db, single_db) in TestDb::all().await.into_iter().zip(TestDb::all().await) {
+        eprintln!("bulk paths on {}", bulk_db.label);
+        let bulk = county(bulk_db.db.clone()).await;
+        let single = county(single_db.db.clone()).await;
+        escalating_a_batch_at_once_equals_one_by_one(&bulk, &single).await;
+        a_stale_job_does_nothing(&bulk).await;
+        an_intake_batch_with_a_taken_key_falls_back(&bulk).await;
+        bulk_db.cleanup().await;
+        single_db.cleanup().await;
+    }
+}
+
+async fn escalating_a_batch_at_once_equals_one_by_one(bulk: &County, single: &County) {
+    let numbers = overdue_appeals(bulk).await;
+    assert_eq!(overdue_appeals(single).await, numbers, "both counties number their appeals alike");
+
+    // The batch: the sweep queues a job per overdue appeal; one claim; one bulk run.
+    let swept = sweep::sweep(&bulk.hub).await.expect("sweep");
+    assert_eq!(swept.escalations, 5, "{swept:?}");
+    let now_ms = bulk.hub.clock.now_ms();
+    let claimed = bulk.hub.db.claim_jobs("bulk", now_ms, now_ms + jobs::LEASE_MS, 500).await.expect("claim");
+    let escalations: Vec<_> = claimed.iter().filter(|job| job.kind == "escalate").cloned().collect();
+    assert_eq!(escalations.len(), 5);
+    let ran = bulk_escalation::run_batch(&bulk.hub, "bulk", &escalations).await.expect("the batch runs at once");
+    assert_eq!(ran, 5);
+    // One by one, as the fallback does.
+    for number in &numbers {
+        let record = single.hub.db.appeal_by_number(number).await.expect("query").expect("appeal");
+        sweep::escalate(&single.hub, record.id, record.next_deadline_ms).await.expect("escalate");
+    }
+
+    for number in &numbers {
+        let (at_once, one_by_one) = (written(bulk, number).await, written(single, number).await);
+        assert_eq!(at_once, one_by_one, "appeal {number}");
+    }
+    let tiers: Vec<Tier> = {
+        let mut tiers = Vec::new();
+        for number in &numbers {
+            tiers.push(bulk.hub.db.appeal_by_number(number).await.expect("query").expect("appeal").tier);
+        }
+        tiers
+    };
+    assert_eq!(tiers, [Tier::Blue, Tier::Yellow, Tier::Red, Tier::Red, Tier::Red, Tier::Green], "each climbed one tier, red stays red");
+    let red = written(bulk, &numbers[3]).await;
+    assert!(red.on_key_list && red.notices.len() == 1, "{red:?}");
+    assert!(red.notifications.iter().any(|(kind, _, user, ..)| kind == "supervision" && user.is_some()), "{red:?}");
+    let blue_to_yellow = written(bulk, &numbers[1]).await;
+    assert!(blue_to_yellow.queue.iter().any(|(unit, _)| *unit == bulk.water), "co-handlers keep their queue entry");
+    assert!(
+        blue_to_yellow.notifications.iter().any(|(kind, unit, ..)| kind == "escalated" && *unit == Some(bulk.huilong)),
+        "{blue_to_yellow:?}"
+    );
+
+    // Done jobs are done: a second run of the scheduler finds nothing.
+    let report = jobs::tick(&bulk.hub, "bulk").await.expect("tick");
+    assert_eq!((report.jobs_run, report.jobs_failed), (0, 0), "{report:?}");
+}
+
+async fn a_stale_job_does_nothing(county: &County) {
+    set_clock(county, at("2026-12-01T09:00:00+08:00"));
+    let submitted = submit(&county.hub, appeal("井盖丢失", Tier::Green, false), None).await.expect("submit").appeal;
+    let number = submitted.number.clone();
+    set_clock(county, at("2026-12-03T09:00:00+08:00"));
+    sweep::sweep(&county.hub).await.expect("sweep");
+    // The village dispatches it after the job was queued: the deadline moved.
+    run(county, &number, "yanru", Command::Accept { note: None }).await;
+    run(county, &number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
+    let before = written(county, &number).await;
+    let now_ms = county.hub.clock.now_ms();
+    let claimed = county.hub.db.claim_jobs("bulk", now_ms, now_ms + jobs::LEASE_MS, 500).await.expect("claim");
+    let stale: Vec<_> = claimed.into_iter().filter(|job| job.kind == "escalate" && job.appeal_id == Some(submitted.id)).collect();
+    assert_eq!(stale.len(), 1);
+    assert_eq!(bulk_escalation::run_batch(&county.hub, "bulk", &stale).await.expect("run"), 1);
+    assert_eq!(written(county, &number).await, before, "nothing written for a stale job");
+    let done = county.hub.db.list_jobs(Some("done"), 1000).await.expect("jobs");
+    assert!(done.iter().any(|job| job.id == stale[0].id), "the stale job is done");
+}
+
+fn idempotent(key: &str) -> Option<IdempotencyRecord> {
+    Some(IdempotencyRecord {
+        key: key.to_string(),
+        request_hash: "h".into(),
+        status: 201,
+        render: |appeal, _| format!("{{\"number\":\"{}\"}}", appeal.number),
+    })
+}
+
+async fn an_intake_batch_with_a_taken_key_falls_back(county: &County) {
+    let hub = &county.hub;
+    let writer = hub.intake_writer.clone().expect("writer");
+    let first = prepare(hub, appeal("楼道灯坏了", Tier::Green, false), None).await.expect("prepare");
+    assert!(matches!(writer.submit(first, idempotent("key-1")).await.expect("store"), IntakeOutcome::Stored(_)));
+
+    // Six at once: one reuses key-1, two share key-2, three have no key.
+    let mut submissions = Vec::new();
+    for (index, key) in [Some("key-1"), Some("key-2"), Some("key-2"), None, None, None].into_iter().enumerate() {
+        let prepared = prepare(hub, appeal(&format!("第{index}盏路灯不亮"), Tier::Green, false), None).await.expect("prepare");
+        let writer = writer.clone();
+        submissions.push(tokio::spawn(async move { writer.submit(prepared, key.and_then(idempotent)).await }));
+    }
+    let mut stored = Vec::new();
+    let mut taken = Vec::new();
+    for submission in submissions {
+        match submission.await.expect("join").expect("answered") {
+            IntakeOutcome::Stored(receipt) => stored.push(receipt.appeal),
+            IntakeOutcome::KeyTaken { key } => taken.push(key),
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, ["key-1", "key-2"], "the reused key and the second of the shared key lose");
+    assert_eq!(stored.len(), 4);
+    let mut sequences: Vec<i64> =
+        stored.iter().map(|appeal| appeal.number.rsplit('-').next().expect("seq").parse().expect("number")).collect();
+    sequences.sort_unstable();
+    sequences.dedup();
+    assert_eq!(sequences.len(), 4, "distinct numbers");
+    for appeal in &stored {
+        let found = written(county, &appeal.number).await;
+        assert_eq!(found.events.len(), 1, "the received event");
+        assert_eq!(found.record.head_hash, found.events[0].5, "the chain head is the first event");
+        assert_eq!(found.queue, [(appeal.owner_unit_id.expect("owner"), appeal.next_deadline_ms)]);
+        assert!(found.warn_ms.is_some());
+    }
+}
