@@ -50,13 +50,40 @@ struct Planned {
 /// appeal no longer due). An error means nothing was written; the jobs are still claimed
 /// by `worker`, and the caller may run them one by one.
 pub async fn run_batch(hub: &Hub, worker: &str, jobs: &[ClaimedJob]) -> Result<usize, ServiceError> {
+    let mut transaction = hub.db.begin_write().await?;
+    match escalate_batch_in(hub, &mut transaction, worker, jobs).await {
+        Ok(escalated) => {
+            transaction.commit().await.map_err(StorageError::from)?;
+            for after in &escalated {
+                tracing::debug!(number = %after.number, tier = %after.tier, "deadline missed: escalated");
+            }
+            if !escalated.is_empty() {
+                tracing::info!(escalated = escalated.len(), jobs = jobs.len(), "deadlines missed: escalated a batch");
+            }
+            Ok(jobs.len())
+        }
+        Err(error) => {
+            // Roll back now, not when the pool gets round to it: the one-by-one path
+            // that follows needs the write lock (SQLite) and the rows (PostgreSQL).
+            let _ = transaction.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+/// The batch's reads and writes inside the caller's transaction; the escalated records.
+async fn escalate_batch_in(
+    hub: &Hub,
+    transaction: &mut sqlx::AnyConnection,
+    worker: &str,
+    jobs: &[ClaimedJob],
+) -> Result<Vec<AppealRecord>, ServiceError> {
     let now = hub.clock.now();
     let now_ms = now.as_millisecond();
-    let mut transaction = hub.db.begin_write().await?;
     let mut ids: Vec<i64> = jobs.iter().filter_map(|job| job.appeal_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let loaded = load_appeals_for_update(&mut transaction, &ids).await?;
+    let loaded = load_appeals_for_update(transaction, &ids).await?;
     let mut appeals: HashMap<i64, (AppealRecord, Option<i64>, Option<i64>)> =
         loaded.into_iter().map(|(appeal, policy_version, warn_ms)| (appeal.id, (appeal, policy_version, warn_ms))).collect();
 
@@ -69,7 +96,7 @@ pub async fn run_batch(hub: &Hub, worker: &str, jobs: &[ClaimedJob]) -> Result<u
         if due_ms > now_ms || before.next_deadline_ms != due_ms {
             continue;
         }
-        if let Some(plan) = plan(hub, &mut transaction, before, policy_version, warn_ms, due_ms, now).await? {
+        if let Some(plan) = plan(hub, transaction, before, policy_version, warn_ms, due_ms, now).await? {
             planned.push(plan);
         }
     }
@@ -84,23 +111,15 @@ pub async fn run_batch(hub: &Hub, worker: &str, jobs: &[ClaimedJob]) -> Result<u
             hash: &plan.after.head_hash,
         })
         .collect();
-    insert_events(&mut transaction, &events).await?;
+    insert_events(transaction, &events).await?;
     let rows: Vec<EscalatedRow<'_>> = planned.iter().map(|plan| EscalatedRow { appeal: &plan.after, warn_ms: plan.warn_ms }).collect();
-    update_escalated(&mut transaction, &rows).await?;
+    update_escalated(transaction, &rows).await?;
     let records: Vec<&AppealRecord> = planned.iter().map(|plan| &plan.after).collect();
-    replace_work_queue(&mut transaction, &records).await?;
-    notify_and_supervise(hub, &mut transaction, &planned, now_ms).await?;
+    replace_work_queue(transaction, &records).await?;
+    notify_and_supervise(hub, transaction, &planned, now_ms).await?;
     let job_ids: Vec<i64> = jobs.iter().map(|job| job.id).collect();
-    finish_jobs(&mut transaction, &job_ids, worker, now_ms).await?;
-    transaction.commit().await.map_err(StorageError::from)?;
-
-    for plan in &planned {
-        tracing::debug!(number = %plan.after.number, tier = %plan.after.tier, "deadline missed: escalated");
-    }
-    if !planned.is_empty() {
-        tracing::info!(escalated = planned.len(), jobs = jobs.len(), "deadlines missed: escalated a batch");
-    }
-    Ok(jobs.len())
+    finish_jobs(transaction, &job_ids, worker, now_ms).await?;
+    Ok(planned.into_iter().map(|plan| plan.after).collect())
 }
 
 /// Decides one appeal's escalation as `actions::apply_in` would for `Command::Escalate`

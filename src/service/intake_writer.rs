@@ -145,8 +145,23 @@ enum BatchFailure {
 /// The fast path: every appeal of the batch in a few multi-row statements, one commit.
 async fn write_batch_at_once(hub: &Hub, batch: &[IntakeJob]) -> Result<Vec<IntakeOutcome>, BatchFailure> {
     let mut transaction = hub.db.begin_write().await.map_err(|error| BatchFailure::Commit(error.to_string()))?;
+    let receipts = match store_batch_in(hub, &mut transaction, batch).await {
+        Ok(receipts) => receipts,
+        Err(error) => {
+            // Roll back now, not when the pool gets round to it: the one-by-one path
+            // that follows needs the write lock (SQLite) and the day's counter row.
+            let _ = transaction.rollback().await;
+            return Err(BatchFailure::Statement(error));
+        }
+    };
+    transaction.commit().await.map_err(|error| BatchFailure::Commit(format!("the batch could not be committed: {error}")))?;
+    Ok(receipts.into_iter().map(IntakeOutcome::Stored).collect())
+}
+
+/// The batch's statements, inside the caller's transaction.
+async fn store_batch_in(hub: &Hub, transaction: &mut sqlx::AnyConnection, batch: &[IntakeJob]) -> Result<Vec<IntakeReceipt>, ServiceError> {
     let prepared: Vec<&PreparedAppeal> = batch.iter().map(|job| &job.prepared).collect();
-    let receipts = store_many(hub, &mut transaction, &prepared).await.map_err(BatchFailure::Statement)?;
+    let receipts = store_many(hub, transaction, &prepared).await?;
     let responses: Vec<(&str, &str, u16, String)> = batch
         .iter()
         .zip(&receipts)
@@ -157,17 +172,14 @@ async fn write_batch_at_once(hub: &Hub, batch: &[IntakeJob]) -> Result<Vec<Intak
         })
         .collect();
     if !responses.is_empty() {
-        let stored = store_idempotent_responses(&mut transaction, &responses, hub.clock.now_ms())
-            .await
-            .map_err(|error| BatchFailure::Statement(error.into()))?;
+        let stored = store_idempotent_responses(transaction, &responses, hub.clock.now_ms()).await?;
         if stored != responses.len() {
             // A key was taken (by a concurrent request, or twice in this batch): the
             // one-by-one path tells which appeal lost.
-            return Err(BatchFailure::Statement(ServiceError::Conflict("an idempotency key of the batch was taken".into())));
+            return Err(ServiceError::Conflict("an idempotency key of the batch was taken".into()));
         }
     }
-    transaction.commit().await.map_err(|error| BatchFailure::Commit(format!("the batch could not be committed: {error}")))?;
-    Ok(receipts.into_iter().map(IntakeOutcome::Stored).collect())
+    Ok(receipts)
 }
 
 /// The fallback: each appeal in its own savepoint, one commit for the batch.
