@@ -23,10 +23,10 @@ use super::notifications::{PendingNotification, Recipient, appeal_values, notify
 use super::sweep::{step_label_zh, warning_instant};
 use super::{Hub, ServiceError};
 use crate::domain::escalation::{Breach, late_unit, on_breach, timed_step};
-use crate::domain::history::{EventKind, EventRecord, event_hash};
+use crate::domain::history::EventKind;
 use crate::domain::workflow::{Actor, Command, WorkflowError, decide};
 use crate::storage::StorageError;
-use crate::storage::appeals::{AppealRecord, NewEvent};
+use crate::storage::appeals::{AppealRecord, NewEvent, next_event_hash};
 use crate::storage::batches::{
     ChainedEvent, EscalatedRow, add_to_key_list, finish_jobs, insert_events, insert_notices, load_appeals_for_update, replace_work_queue,
     unit_names_and_heads, update_escalated,
@@ -168,18 +168,7 @@ async fn plan(
     after.next_deadline_ms = next_deadline(&after);
     let event = event_of(&command, &Actor::System, decision.event, &before, &after, extra, now_ms);
     let seq = before.event_count + 1;
-    let hash = event_hash(
-        &before.head_hash,
-        &EventRecord {
-            appeal_number: &before.number,
-            seq,
-            kind: &event.kind,
-            actor: &event.actor,
-            at_ms: event.at_ms,
-            reason: &event.reason,
-            payload_json: &event.payload_json,
-        },
-    );
+    let hash = next_event_hash(&before, &event);
     after.event_count = seq;
     after.head_hash = hash;
     let warn_ms = if after.next_deadline_ms != before.next_deadline_ms || decision.tier_changed {

@@ -192,16 +192,7 @@ pub async fn notify(
     dedupe_key: &str,
     values: &[(&str, String)],
 ) -> Result<Option<i64>, ServiceError> {
-    let (title_template, body_template) = match template_in(transaction, kind).await? {
-        Some(found) => found,
-        None => {
-            let (_, title, body, _) = DEFAULT_TEMPLATES
-                .iter()
-                .find(|(name, ..)| *name == kind)
-                .ok_or_else(|| ServiceError::Internal(format!("no template for notification kind {kind}")))?;
-            (title.to_string(), body.to_string())
-        }
-    };
+    let (title_template, body_template) = template_for(transaction, kind).await?;
     let (user_id, unit_id, who) = recipient_fields(recipient);
     let now_ms = hub.clock.now_ms();
     let notification = NewNotification {
@@ -219,16 +210,7 @@ pub async fn notify(
     };
     for channel in channels_reaching(&who) {
         if let Some(delivery_id) = insert_delivery(transaction, id, &channel, &who, now_ms).await? {
-            let job = NewJob {
-                kind: "deliver".into(),
-                dedupe_key: format!("deliver:{delivery_id}"),
-                appeal_id: None,
-                due_ms: None,
-                payload_json: serde_json::json!({ "delivery_id": delivery_id }).to_string(),
-                run_at_ms: now_ms,
-                max_attempts: 6,
-            };
-            enqueue_job_in(transaction, &job, now_ms).await?;
+            enqueue_job_in(transaction, &deliver_job(delivery_id, now_ms), now_ms).await?;
         }
     }
     Ok(Some(id))
@@ -257,17 +239,7 @@ pub async fn notify_many(hub: &Hub, transaction: &mut Transaction, pending: &[Pe
         if templates.contains_key(notification.kind) {
             continue;
         }
-        let template = match template_in(transaction, notification.kind).await? {
-            Some(found) => found,
-            None => {
-                let (_, title, body, _) = DEFAULT_TEMPLATES
-                    .iter()
-                    .find(|(name, ..)| *name == notification.kind)
-                    .ok_or_else(|| ServiceError::Internal(format!("no template for notification kind {}", notification.kind)))?;
-                (title.to_string(), body.to_string())
-            }
-        };
-        templates.insert(notification.kind, template);
+        templates.insert(notification.kind, template_for(transaction, notification.kind).await?);
     }
     let now_ms = hub.clock.now_ms();
     let rows: Vec<NewNotification> = pending
@@ -298,21 +270,35 @@ pub async fn notify_many(hub: &Hub, transaction: &mut Transaction, pending: &[Pe
     }
     if !deliveries.is_empty() {
         let delivery_ids = crate::storage::batches::insert_deliveries(transaction, &deliveries, now_ms).await?;
-        let jobs: Vec<NewJob> = delivery_ids
-            .into_iter()
-            .map(|delivery_id| NewJob {
-                kind: "deliver".into(),
-                dedupe_key: format!("deliver:{delivery_id}"),
-                appeal_id: None,
-                due_ms: None,
-                payload_json: serde_json::json!({ "delivery_id": delivery_id }).to_string(),
-                run_at_ms: now_ms,
-                max_attempts: 6,
-            })
-            .collect();
+        let jobs: Vec<NewJob> = delivery_ids.into_iter().map(|delivery_id| deliver_job(delivery_id, now_ms)).collect();
         crate::storage::batches::enqueue_jobs(transaction, &jobs, now_ms).await?;
     }
     Ok(written.len())
+}
+
+/// A kind's template: the stored one, or the shipped default.
+async fn template_for(transaction: &mut Transaction, kind: &str) -> Result<(String, String), ServiceError> {
+    if let Some(found) = template_in(transaction, kind).await? {
+        return Ok(found);
+    }
+    let (_, title, body, _) = DEFAULT_TEMPLATES
+        .iter()
+        .find(|(name, ..)| *name == kind)
+        .ok_or_else(|| ServiceError::Internal(format!("no template for notification kind {kind}")))?;
+    Ok((title.to_string(), body.to_string()))
+}
+
+/// The job that delivers one notification over one channel.
+fn deliver_job(delivery_id: i64, now_ms: i64) -> NewJob {
+    NewJob {
+        kind: "deliver".into(),
+        dedupe_key: format!("deliver:{delivery_id}"),
+        appeal_id: None,
+        due_ms: None,
+        payload_json: serde_json::json!({ "delivery_id": delivery_id }).to_string(),
+        run_at_ms: now_ms,
+        max_attempts: 6,
+    }
 }
 
 fn recipient_fields(recipient: Recipient) -> (Option<i64>, Option<i64>, String) {

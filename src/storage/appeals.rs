@@ -299,22 +299,28 @@ pub(super) fn insert_values(appeal: &AppealRecord, first_hash: &str) -> Result<V
     ])
 }
 
-/// Appends one event to the appeal's chain and advances the record's head in memory.
-/// The caller persists the head with `update_appeal` (or `insert_appeal` does).
-pub async fn append_event(transaction: &mut AnyConnection, appeal: &mut AppealRecord, event: &NewEvent) -> Result<()> {
-    let seq = appeal.event_count + 1;
-    let hash = event_hash(
+/// The hash of the event that would follow the appeal's current head (sequence number
+/// `event_count + 1`).
+pub fn next_event_hash(appeal: &AppealRecord, event: &NewEvent) -> String {
+    event_hash(
         &appeal.head_hash,
         &EventRecord {
             appeal_number: &appeal.number,
-            seq,
+            seq: appeal.event_count + 1,
             kind: &event.kind,
             actor: &event.actor,
             at_ms: event.at_ms,
             reason: &event.reason,
             payload_json: &event.payload_json,
         },
-    );
+    )
+}
+
+/// Appends one event to the appeal's chain and advances the record's head in memory.
+/// The caller persists the head with `update_appeal` (or `insert_appeal` does).
+pub async fn append_event(transaction: &mut AnyConnection, appeal: &mut AppealRecord, event: &NewEvent) -> Result<()> {
+    let seq = appeal.event_count + 1;
+    let hash = next_event_hash(appeal, event);
     insert_event_row(transaction, appeal.id, seq, event, &appeal.head_hash, &hash).await?;
     appeal.event_count = seq;
     appeal.head_hash = hash;
