@@ -19,10 +19,10 @@
 use std::collections::HashMap;
 
 use super::actions::{event_of, next_deadline, restart_running_deadline, take_decision, workflow_state};
-use super::notifications::{PendingNotification, Recipient, appeal_values, notify_many};
-use super::sweep::{step_label_zh, warning_instant};
+use super::notifications::{PendingNotification, Recipient, action_key, appeal_values, notify_many};
+use super::sweep::{breach_reason, supervision_key, warning_instant};
 use super::{Hub, ServiceError};
-use crate::domain::escalation::{Breach, late_unit, on_breach, timed_step};
+use crate::domain::escalation::{Breach, late_unit, on_breach};
 use crate::domain::history::EventKind;
 use crate::domain::workflow::{Actor, Command, WorkflowError, decide};
 use crate::storage::StorageError;
@@ -41,7 +41,6 @@ struct Planned {
     event: NewEvent,
     prev_hash: String,
     warn_ms: Option<i64>,
-    reason: String,
     due_ms: i64,
 }
 
@@ -134,12 +133,7 @@ async fn plan(
     now: jiff::Timestamp,
 ) -> Result<Option<Planned>, ServiceError> {
     let now_ms = now.as_millisecond();
-    let step = timed_step(before.status).map_or("办理", step_label_zh);
-    let reason = match on_breach(before.tier) {
-        Breach::Climb { to } => format!("超过{step}时限，自动由{}色升级为{}色", before.tier.label_zh(), to.label_zh()),
-        Breach::Supervise => format!("红色诉求超过{step}时限，自动督办"),
-    };
-    let command = Command::Escalate { reason: reason.clone() };
+    let command = Command::Escalate { reason: breach_reason(&before) };
     let decision = match decide(&workflow_state(&before), &Actor::System, &command) {
         Ok(decision) => decision,
         Err(WorkflowError::IllegalTransition { .. }) => return Ok(None),
@@ -177,7 +171,7 @@ async fn plan(
         warn_ms
     };
     let prev_hash = before.head_hash.clone();
-    Ok(Some(Planned { before, after, event, prev_hash, warn_ms, reason, due_ms }))
+    Ok(Some(Planned { before, after, event, prev_hash, warn_ms, due_ms }))
 }
 
 /// The notifications of a batch of escalations (`notifications::after_action` for an
@@ -209,7 +203,7 @@ async fn notify_and_supervise(
     let mut pending: Vec<PendingNotification> = Vec::new();
     for plan in planned.iter().filter(|plan| plan.after.tier != plan.before.tier) {
         let Some(owner) = plan.after.owner_unit_id else { continue };
-        let key = format!("{}:{}:{}", EventKind::Escalated.as_str(), plan.after.id, plan.after.event_count);
+        let key = action_key(EventKind::Escalated, &plan.after);
         let mut values = appeal_values(&plan.after);
         values.push(("reason", plan.event.reason.clone()));
         values.push(("from_tier", plan.before.tier.label_zh().to_string()));
@@ -238,12 +232,12 @@ async fn notify_and_supervise(
         }
         let head = late.and_then(|unit| units.get(&unit)).and_then(|(_, head)| *head);
         notices.push(NewSupervisionNotice {
-            dedupe_key: format!("supervise:{}:{}", plan.after.id, plan.due_ms),
+            dedupe_key: supervision_key(plan.after.id, plan.due_ms),
             appeal_id: plan.after.id,
             unit_id: *late,
             head_user_id: head,
             origin: "automatic".into(),
-            reason: plan.reason.clone(),
+            reason: plan.event.reason.clone(),
             issued_by: None,
             created_ms: now_ms,
         });

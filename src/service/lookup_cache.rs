@@ -96,14 +96,7 @@ pub async fn policy_of_appeal_in(
     appeal_id: i64,
 ) -> Result<(i64, crate::domain::deadline_policy::DeadlinePolicy), super::ServiceError> {
     let version = crate::storage::policies::appeal_policy_version(transaction, appeal_id).await?.unwrap_or(1);
-    if let Some(policy) = hub.lookups.versions.lock().ok().and_then(|versions| versions.get(&version).cloned()) {
-        return Ok((version, policy));
-    }
-    let (version, policy) = super::policies::policy_of_appeal_in(transaction, appeal_id).await?;
-    if let Ok(mut versions) = hub.lookups.versions.lock() {
-        versions.insert(version, policy.clone());
-    }
-    Ok((version, policy))
+    Ok((version, policy_version_in(hub, transaction, Some(version)).await?))
 }
 
 /// A stored policy version, parsed once and kept (a version missing from an appeal's row
@@ -117,12 +110,7 @@ pub async fn policy_version_in(
     if let Some(policy) = hub.lookups.versions.lock().ok().and_then(|versions| versions.get(&version).cloned()) {
         return Ok(policy);
     }
-    let policy = match crate::storage::policies::policy_body_in(transaction, version).await? {
-        Some(body) => serde_json::from_str(&body)
-            .map_err(|error| super::ServiceError::Internal(format!("policy version {version} is not readable: {error}")))?,
-        None if version == 1 => crate::domain::deadline_policy::DeadlinePolicy::shipped_default(),
-        None => return Err(super::ServiceError::Internal(format!("policy version {version} is missing"))),
-    };
+    let policy = super::policies::stored_version_in(transaction, version).await?;
     if let Ok(mut versions) = hub.lookups.versions.lock() {
         versions.insert(version, policy.clone());
     }

@@ -342,6 +342,11 @@ pub fn appeal_values(appeal: &AppealRecord) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The key of the notifications an action writes: the event and its place in the chain.
+pub fn action_key(event: EventKind, after: &AppealRecord) -> String {
+    format!("{}:{}:{}", event.as_str(), after.id, after.event_count)
+}
+
 /// Tells the units concerned about an action, inside the action's transaction.
 pub async fn after_action(
     hub: &Hub,
@@ -352,7 +357,7 @@ pub async fn after_action(
     _actor: &Actor,
     reason: &str,
 ) -> Result<(), ServiceError> {
-    let key = format!("{}:{}:{}", event.as_str(), after.id, after.event_count);
+    let key = action_key(event, after);
     let mut values = appeal_values(after);
     values.push(("reason", reason.to_string()));
     values.push(("from_tier", before.tier.label_zh().to_string()));

@@ -87,13 +87,16 @@ pub async fn update(hub: &Hub, staff: &Staff, based_on: i64, policy: DeadlinePol
 /// before policies were versioned keeps version 1, the shipped defaults it was timed by.
 pub async fn policy_of_appeal_in(transaction: &mut sqlx::AnyConnection, appeal_id: i64) -> Result<(i64, DeadlinePolicy), ServiceError> {
     let version = appeal_policy_version(transaction, appeal_id).await?.unwrap_or(1);
+    Ok((version, stored_version_in(transaction, version).await?))
+}
+
+/// A stored policy version, read inside the caller's transaction. Version 1 is the
+/// shipped defaults when it was never stored.
+pub async fn stored_version_in(transaction: &mut sqlx::AnyConnection, version: i64) -> Result<DeadlinePolicy, ServiceError> {
     match policy_body_in(transaction, version).await? {
-        Some(body) => {
-            let policy = serde_json::from_str(&body)
-                .map_err(|error| ServiceError::Internal(format!("policy version {version} is not readable: {error}")))?;
-            Ok((version, policy))
-        }
-        None if version == 1 => Ok((1, DeadlinePolicy::shipped_default())),
+        Some(body) => serde_json::from_str(&body)
+            .map_err(|error| ServiceError::Internal(format!("policy version {version} is not readable: {error}"))),
+        None if version == 1 => Ok(DeadlinePolicy::shipped_default()),
         None => Err(ServiceError::Internal(format!("policy version {version} is missing"))),
     }
 }

@@ -93,39 +93,29 @@ pub async fn sweep(hub: &Hub) -> Result<SweepReport, ServiceError> {
         return Ok(report);
     }
     let mut transaction = hub.db.begin_write().await?;
-    let warn_jobs: Vec<NewJob> = warn
-        .iter()
-        .map(|due| {
-            job(
-                "warn",
-                format!("warn:{}:{}", due.appeal_id, due.deadline_ms),
-                Some(due.appeal_id),
-                Some(due.deadline_ms),
-                serde_json::json!({}),
-                now_ms,
-            )
-        })
-        .collect();
-    report.warnings += enqueue_jobs(&mut transaction, &warn_jobs, now_ms).await?;
-    let escalate_jobs: Vec<NewJob> = breached
-        .iter()
-        .map(|due| {
-            job(
-                "escalate",
-                format!("escalate:{}:{}", due.appeal_id, due.deadline_ms),
-                Some(due.appeal_id),
-                Some(due.deadline_ms),
-                serde_json::json!({}),
-                now_ms,
-            )
-        })
-        .collect();
-    report.escalations += enqueue_jobs(&mut transaction, &escalate_jobs, now_ms).await?;
+    report.warnings += enqueue_jobs(&mut transaction, &due_jobs("warn", &warn, now_ms), now_ms).await?;
+    report.escalations += enqueue_jobs(&mut transaction, &due_jobs("escalate", &breached, now_ms), now_ms).await?;
     if queue_monthly_reminders_in(hub, &mut transaction).await? {
         report.reminders += 1;
     }
     transaction.commit().await.map_err(StorageError::from)?;
     Ok(report)
+}
+
+/// One job of `kind` per due appeal, keyed by the appeal and its deadline.
+fn due_jobs(kind: &str, due: &[crate::storage::jobs::DueAppeal], now_ms: i64) -> Vec<NewJob> {
+    due.iter()
+        .map(|due| {
+            job(
+                kind,
+                format!("{kind}:{}:{}", due.appeal_id, due.deadline_ms),
+                Some(due.appeal_id),
+                Some(due.deadline_ms),
+                serde_json::json!({}),
+                now_ms,
+            )
+        })
+        .collect()
 }
 
 /// Queues the `reminders` job of the month before this one (once per month: the key
@@ -167,11 +157,7 @@ pub async fn escalate_in(hub: &Hub, transaction: &mut sqlx::AnyConnection, appea
     if snapshot.next_deadline_ms != due_ms {
         return Ok(false);
     }
-    let step = timed_step(snapshot.status).map_or("办理", step_label_zh);
-    let reason = match on_breach(snapshot.tier) {
-        Breach::Climb { to } => format!("超过{step}时限，自动由{}色升级为{}色", snapshot.tier.label_zh(), to.label_zh()),
-        Breach::Supervise => format!("红色诉求超过{step}时限，自动督办"),
-    };
+    let reason = breach_reason(&snapshot);
     let guard = move |appeal: &AppealRecord| appeal.next_deadline_ms == due_ms && due_ms <= now_ms;
     let command = Command::Escalate { reason: reason.clone() };
     let applied = match super::actions::apply_in(hub, transaction, &snapshot.number, &Actor::System, &command, None, &guard).await {
@@ -182,11 +168,24 @@ pub async fn escalate_in(hub: &Hub, transaction: &mut sqlx::AnyConnection, appea
     };
     if on_breach(applied.before.tier) == Breach::Supervise {
         let late = late_unit(applied.before.status, applied.before.owner_unit_id, applied.before.lead_unit_id);
-        raise_supervision(hub, transaction, &applied.after, late, "automatic", &reason, None, &format!("supervise:{appeal_id}:{due_ms}"))
-            .await?;
+        raise_supervision(hub, transaction, &applied.after, late, "automatic", &reason, None, &supervision_key(appeal_id, due_ms)).await?;
     }
     tracing::info!(number = %applied.after.number, tier = %applied.after.tier, "deadline missed: escalated");
     Ok(true)
+}
+
+/// Why the system escalates an appeal that missed its running deadline (the event's reason).
+pub fn breach_reason(appeal: &AppealRecord) -> String {
+    let step = timed_step(appeal.status).map_or("办理", step_label_zh);
+    match on_breach(appeal.tier) {
+        Breach::Climb { to } => format!("超过{step}时限，自动由{}色升级为{}色", appeal.tier.label_zh(), to.label_zh()),
+        Breach::Supervise => format!("红色诉求超过{step}时限，自动督办"),
+    }
+}
+
+/// The key of the automatic 督办 for a red appeal's missed deadline `due_ms`.
+pub fn supervision_key(appeal_id: i64, due_ms: i64) -> String {
+    format!("supervise:{appeal_id}:{due_ms}")
 }
 
 /// Writes a supervision notice (督办) to the head of the late unit, puts the appeal on the

@@ -97,11 +97,6 @@ impl SqlBuilder {
         self
     }
 
-    /// How many values are bound so far.
-    pub fn bound(&self) -> usize {
-        self.values.len()
-    }
-
     /// Appends literal SQL. Never pass user input here; bind it with `bind`.
     pub fn push(&mut self, sql: &str) -> &mut Self {
         self.sql.push_str(sql);
