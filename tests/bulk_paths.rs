@@ -1,11 +1,14 @@
 //! The bulk paths write what the one-by-one paths write, on SQLite and PostgreSQL.
 //!
 //! - Escalation: two identical counties, the same overdue appeals (every tier, every
-//!   running step, co-handlers, a red one with a head to tell); one county escalates
-//!   them through the job runner's batch (`bulk_escalation::run_batch`), the other one
-//!   appeal at a time (`sweep::escalate`). Records, events with their hashes,
-//!   notifications, 督办 notices and work queues must be the same.
-//! - A stale job (the deadline moved after it was queued) does nothing and is done.
+//!   running step, co-handlers, a red one with a head to tell); one county's sweep
+//!   escalates them at once (`bulk_escalation::escalate_overdue`), without a job, the
+//!   other county escalates them one appeal at a time (`sweep::escalate`). Records,
+//!   events with their hashes, notifications, 督办 notices and work queues must be the same.
+//! - The job runner's batch (`bulk_escalation::run_batch`): a stale job (the deadline
+//!   moved after it was queued) does nothing, a due one escalates, and both are done.
+//! - PostgreSQL: the sweep leaves out an overdue appeal another transaction holds, and a
+//!   later sweep escalates it once the row is free; it is escalated exactly once.
 //! - Intake: a batch with a taken idempotency key falls back to one appeal at a time; the
 //!   loser is told, its neighbours are stored with consecutive numbers and whole chains.
 
@@ -21,6 +24,7 @@ use minqing::service::intake::{NewAppeal, StaffJudgement, prepare, submit};
 use minqing::service::intake_writer::{IdempotencyRecord, IntakeOutcome};
 use minqing::service::{bulk_escalation, jobs, sweep};
 use minqing::storage::appeals::AppealRecord;
+use minqing::storage::jobs::DueAppeal;
 use sqlx::Row;
 
 fn appeal(text: &str, tier: Tier, urgent: bool) -> NewAppeal {
@@ -153,7 +157,10 @@ async fn bulk_paths_write_what_one_by_one_paths_write_on_every_backend() {
         let bulk = county(bulk_db.db.clone()).await;
         let single = county(single_db.db.clone()).await;
         escalating_a_batch_at_once_equals_one_by_one(&bulk, &single).await;
-        a_stale_job_does_nothing(&bulk).await;
+        the_job_runners_batch_skips_a_stale_job(&bulk).await;
+        if bulk_db.label == "postgres" {
+            a_held_appeal_is_left_to_a_job(&bulk).await;
+        }
         an_intake_batch_with_a_taken_key_falls_back(&bulk).await;
         bulk_db.cleanup().await;
         single_db.cleanup().await;
@@ -164,15 +171,11 @@ async fn escalating_a_batch_at_once_equals_one_by_one(bulk: &County, single: &Co
     let numbers = overdue_appeals(bulk).await;
     assert_eq!(overdue_appeals(single).await, numbers, "both counties number their appeals alike");
 
-    // The batch: the sweep queues a job per overdue appeal; one claim; one bulk run.
+    // The batch: the sweep escalates every overdue appeal at once and queues no job.
     let swept = sweep::sweep(&bulk.hub).await.expect("sweep");
     assert_eq!(swept.escalations, 5, "{swept:?}");
-    let now_ms = bulk.hub.clock.now_ms();
-    let claimed = bulk.hub.db.claim_jobs("bulk", now_ms, now_ms + jobs::LEASE_MS, 500).await.expect("claim");
-    let escalations: Vec<_> = claimed.iter().filter(|job| job.kind == "escalate").cloned().collect();
-    assert_eq!(escalations.len(), 5);
-    let ran = bulk_escalation::run_batch(&bulk.hub, "bulk", &escalations).await.expect("the batch runs at once");
-    assert_eq!(ran, 5);
+    let queued = bulk.hub.db.list_jobs(None, 1000).await.expect("jobs");
+    assert!(queued.iter().all(|job| !job.dedupe_key.starts_with("escalate:")), "no escalate job: {queued:?}");
     // One by one, as the fallback does.
     for number in &numbers {
         let record = single.hub.db.appeal_by_number(number).await.expect("query").expect("appeal");
@@ -201,29 +204,64 @@ async fn escalating_a_batch_at_once_equals_one_by_one(bulk: &County, single: &Co
         "{blue_to_yellow:?}"
     );
 
-    // Done jobs are done: a second run of the scheduler finds nothing.
+    // Escalated is escalated: the scheduler finds nothing more to escalate (it runs the
+    // month's reminder job the sweep queued, and nothing else).
     let report = jobs::tick(&bulk.hub, "bulk").await.expect("tick");
-    assert_eq!((report.jobs_run, report.jobs_failed), (0, 0), "{report:?}");
+    assert_eq!((report.sweep.escalations, report.jobs_run, report.jobs_failed), (0, 1, 0), "{report:?}");
 }
 
-async fn a_stale_job_does_nothing(county: &County) {
+async fn the_job_runners_batch_skips_a_stale_job(county: &County) {
     set_clock(county, at("2026-12-01T09:00:00+08:00"));
-    let submitted = submit(&county.hub, appeal("井盖丢失", Tier::Green, false), None).await.expect("submit").appeal;
-    let number = submitted.number.clone();
+    let stale = submit(&county.hub, appeal("井盖丢失", Tier::Green, false), None).await.expect("submit").appeal;
+    let due = submit(&county.hub, appeal("井盖又丢了一个", Tier::Green, false), None).await.expect("submit").appeal;
     set_clock(county, at("2026-12-03T09:00:00+08:00"));
-    sweep::sweep(&county.hub).await.expect("sweep");
-    // The village dispatches it after the job was queued: the deadline moved.
-    run(county, &number, "yanru", Command::Accept { note: None }).await;
-    run(county, &number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
-    let before = written(county, &number).await;
+    // Jobs for both, as a failed sweep batch would have queued them.
     let now_ms = county.hub.clock.now_ms();
+    let missed = |appeal: &AppealRecord| DueAppeal { appeal_id: appeal.id, at_ms: appeal.next_deadline_ms, deadline_ms: appeal.next_deadline_ms };
+    for job in sweep::escalation_jobs(&[missed(&stale), missed(&due)], now_ms) {
+        assert!(county.hub.db.enqueue_job(&job, now_ms).await.expect("enqueue"));
+    }
+    // The village dispatches the first after its job was queued: the deadline moved.
+    run(county, &stale.number, "yanru", Command::Accept { note: None }).await;
+    run(county, &stale.number, "yanru", Command::Dispatch { lead_unit_id: county.housing, co_unit_ids: vec![], note: None }).await;
+    let before = written(county, &stale.number).await;
     let claimed = county.hub.db.claim_jobs("bulk", now_ms, now_ms + jobs::LEASE_MS, 500).await.expect("claim");
-    let stale: Vec<_> = claimed.into_iter().filter(|job| job.kind == "escalate" && job.appeal_id == Some(submitted.id)).collect();
-    assert_eq!(stale.len(), 1);
-    assert_eq!(bulk_escalation::run_batch(&county.hub, "bulk", &stale).await.expect("run"), 1);
-    assert_eq!(written(county, &number).await, before, "nothing written for a stale job");
+    let ours: Vec<_> = claimed.into_iter().filter(|job| job.kind == "escalate").collect();
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    assert_eq!(bulk_escalation::run_batch(&county.hub, "bulk", &ours).await.expect("run"), 2);
+    assert_eq!(written(county, &stale.number).await, before, "nothing written for a stale job");
+    let escalated = county.hub.db.appeal_by_number(&due.number).await.expect("query").expect("appeal");
+    assert_eq!((escalated.tier, escalated.event_count), (Tier::Blue, due.event_count + 1), "the due job escalates");
     let done = county.hub.db.list_jobs(Some("done"), 1000).await.expect("jobs");
-    assert!(done.iter().any(|job| job.id == stale[0].id), "the stale job is done");
+    assert!(ours.iter().all(|job| done.iter().any(|finished| finished.id == job.id)), "both jobs are done");
+}
+
+/// PostgreSQL only: the sweep leaves out an appeal whose row another transaction holds
+/// (`FOR UPDATE SKIP LOCKED`) instead of waiting; the next sweep escalates it.
+async fn a_held_appeal_is_left_to_a_job(county: &County) {
+    set_clock(county, at("2026-12-07T09:00:00+08:00"));
+    let held = submit(&county.hub, appeal("路边井盖松动", Tier::Green, false), None).await.expect("submit").appeal;
+    let free = submit(&county.hub, appeal("路边井盖破损", Tier::Green, false), None).await.expect("submit").appeal;
+    set_clock(county, at("2026-12-09T09:00:00+08:00"));
+    let mut holder = county.hub.db.pool.begin().await.expect("begin");
+    sqlx::query("SELECT id FROM appeals WHERE id = $1 FOR UPDATE").bind(held.id).fetch_one(&mut *holder).await.expect("lock");
+    let swept = sweep::sweep(&county.hub).await.expect("sweep");
+    assert!(swept.escalations >= 1, "{swept:?}");
+    let read = |number: String| async move { county.hub.db.appeal_by_number(&number).await.expect("query").expect("appeal") };
+    assert_eq!(read(free.number.clone()).await.tier, Tier::Blue, "the free appeal escalates at once");
+    assert_eq!(read(held.number.clone()).await.tier, Tier::Green, "the held one waits");
+    let jobs_queued = county.hub.db.list_jobs(None, 1000).await.expect("jobs");
+    let ours = [format!("escalate:{}:", held.id), format!("escalate:{}:", free.id)];
+    assert!(
+        jobs_queued.iter().all(|job| !ours.iter().any(|prefix| job.dedupe_key.starts_with(prefix))),
+        "no job for either: {jobs_queued:?}"
+    );
+    holder.rollback().await.expect("release");
+    let report = jobs::tick(&county.hub, "bulk").await.expect("tick");
+    assert_eq!((report.sweep.escalations, report.jobs_failed), (1, 0), "{report:?}");
+    let escalated = read(held.number.clone()).await;
+    assert_eq!((escalated.tier, escalated.event_count), (Tier::Blue, held.event_count + 1), "escalated once, by the next sweep");
+    assert!(jobs::tick(&county.hub, "bulk").await.expect("tick").sweep.is_idle(), "nothing left to do");
 }
 
 fn idempotent(key: &str) -> Option<IdempotencyRecord> {

@@ -121,7 +121,7 @@ for backend in $BACKENDS; do
   line=$("$BIN" bench escalate "${DB[@]}" --limit 1000000 --idle-sweeps 50 2>>"$OUT/escalate-$backend.log" | tee -a "$OUT/log.txt")
   esc=$(echo "$line" | grep '^escalation'); idle=$(echo "$line" | grep '^idle sweep'); rem=$(echo "$line" | grep '^monthly reminders' || true)
   [ -n "$rem" ] && fig "$backend" monthly_reminders_s "$(echo "$rem" | grep -oE 'in [0-9.]+ s' | awk '{print $2}')" "s for the month's reminder notices (timed apart), $LIST_APPEALS stored"
-  fig "$backend" escalate_20k_s "$(echo "$esc" | grep -oE 'in [0-9.]+ s' | awk '{print $2}')" "s ($(echo "$esc" | grep -oE '[0-9]+ jobs run') , $LIST_APPEALS stored)"
+  fig "$backend" escalate_20k_s "$(echo "$esc" | grep -oE 'in [0-9.]+ s' | awk '{print $2}')" "s ($(echo "$esc" | grep -oE '[0-9]+ escalated'), $LIST_APPEALS stored)"
   fig "$backend" idle_sweep_p50 "$(echo "$idle" | num_after p50)" "ms, $LIST_APPEALS stored"
   fig "$backend" idle_sweep_max "$(echo "$idle" | num_after max)" "ms"
 

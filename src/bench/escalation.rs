@@ -1,8 +1,8 @@
 //! `minqing bench escalate`: the time to escalate overdue appeals, and of an idle sweep.
 //!
-//! It drives the same code as the scheduler (`service::sweep::sweep` queues jobs,
-//! `service::jobs::run_jobs` claims and runs them), in process, so the figure is the
-//! work of the hub and not of a timer.
+//! It drives the same code as the scheduler (`service::sweep::sweep` escalates what is
+//! overdue and queues the rest, `service::jobs::run_jobs` claims and runs the jobs), in
+//! process, so the figure is the work of the hub and not of a timer.
 
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use crate::service::Hub;
 use crate::service::jobs::{run_jobs, worker_name};
 use crate::service::sweep::sweep;
 
-/// Escalates up to `limit` overdue appeals, then times `idle_sweeps` sweeps.
+/// Escalates overdue appeals (stopping once `limit` are done), then times `idle_sweeps` sweeps.
 pub async fn run(hub: &Hub, limit: usize, idle_sweeps: usize) -> anyhow::Result<()> {
     let worker = worker_name();
     let stored = hub.db.count_appeals().await?;
@@ -24,14 +24,14 @@ pub async fn run(hub: &Hub, limit: usize, idle_sweeps: usize) -> anyhow::Result<
     let (reminder_jobs, _) = run_jobs(hub, &worker, 10).await?;
     println!("monthly reminders: {reminder_jobs} job(s) in {:.2} s with {stored} appeals stored", began.elapsed().as_secs_f64());
     let started = Instant::now();
-    let (mut queued, mut ran, mut failed) = (0usize, 0usize, 0usize);
+    let (mut escalations, mut ran, mut failed) = (0usize, 0usize, 0usize);
     let mut sweep_time = 0.0;
-    while ran < limit {
+    while escalations < limit {
         let began = Instant::now();
         let report = sweep(hub).await?;
         sweep_time += began.elapsed().as_secs_f64();
-        queued += report.escalations + report.warnings;
-        let (batch_ran, batch_failed) = run_jobs(hub, &worker, limit.saturating_sub(ran).max(1)).await?;
+        escalations += report.escalations;
+        let (batch_ran, batch_failed) = run_jobs(hub, &worker, 100_000).await?;
         ran += batch_ran;
         failed += batch_failed;
         if report.is_idle() && batch_ran + batch_failed == 0 {
@@ -40,9 +40,9 @@ pub async fn run(hub: &Hub, limit: usize, idle_sweeps: usize) -> anyhow::Result<
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!(
-        "escalation: {stored} appeals stored, {queued} jobs queued, {ran} jobs run ({failed} failed) in {elapsed:.2} s \
-         ({:.0}/s; of which sweeping {sweep_time:.2} s)",
-        ran as f64 / elapsed.max(1e-9)
+        "escalation: {stored} appeals stored, {escalations} escalated (or queued as jobs) in {elapsed:.2} s ({:.0}/s; \
+         of which sweeping {sweep_time:.2} s), {ran} jobs run ({failed} failed)",
+        escalations as f64 / elapsed.max(1e-9)
     );
     // The idle sweep: run until nothing is left due (the limit may have stopped short).
     let mut times = Vec::with_capacity(idle_sweeps);

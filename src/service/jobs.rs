@@ -1,6 +1,7 @@
 //! The job runner and the scheduler loop that `minqing serve` starts.
 //!
-//! Each tick: sweep (queue due work), then claim and run jobs until none is runnable.
+//! Each tick: sweep (escalate what is overdue, queue other due work), then claim and run
+//! jobs until none is runnable.
 //! Several nodes may tick at once against one database: claims never hand one job to two
 //! live workers, a dead worker's jobs come back when their lease runs out, and every job
 //! re-checks its work inside its own transaction, so a repeat does nothing.

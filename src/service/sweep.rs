@@ -1,6 +1,7 @@
-//! The sweep: finds due work and queues it as jobs, and the jobs that do it — warnings
-//! before a deadline, escalation on a breach (one tier up the ladder, or 督办 at red),
-//! and the monthly reminder notices (工作提示函).
+//! The sweep: finds due work and does it or queues it as jobs, and the jobs that do it —
+//! warnings before a deadline, escalation on a breach (one tier up the ladder, or 督办 at
+//! red; the sweep escalates in batches itself and queues jobs only for what a batch could
+//! not do), and the monthly reminder notices (工作提示函).
 //!
 //! The sweep reads only the index ranges of due appeals (`next_deadline_ms <= now`,
 //! `warn_ms <= now`), so its cost follows the number due, not the number stored. Every
@@ -9,6 +10,7 @@
 
 use jiff::Timestamp;
 
+use super::bulk_escalation::ESCALATION_BATCH;
 use super::{Hub, ServiceError};
 use crate::domain::deadline::warning_at;
 use crate::domain::deadline_policy::{DeadlinePolicy, Step};
@@ -18,12 +20,13 @@ use crate::domain::workflow::{Actor, Command, WorkflowError};
 use crate::storage::StorageError;
 use crate::storage::appeals::{AppealRecord, NO_DEADLINE};
 use crate::storage::batches::enqueue_jobs;
-use crate::storage::jobs::{NewJob, enqueue_job_in};
+use crate::storage::jobs::{DueAppeal, NewJob, enqueue_job_in};
 use crate::storage::supervision::{
     NewSupervisionNotice, add_to_key_list, clear_warning_in, insert_notice, insert_reminder, unit_name_and_head_in,
 };
 
-/// How many due appeals one sweep pass queues at most (the next pass takes the rest).
+/// How many appeals to warn one sweep pass reads at most (the next pass takes the rest).
+/// Overdue appeals are read `ESCALATION_BATCH` at a time: one pass, one batch.
 pub const SWEEP_BATCH: i64 = 1000;
 
 /// What a sweep queued.
@@ -83,27 +86,36 @@ pub fn previous_month(hub: &Hub, now: Timestamp) -> Option<(String, i64, i64)> {
     Some((last_month.strftime("%Y-%m").to_string(), start, end))
 }
 
-/// Finds due work and queues it. Safe on several nodes at once: queuing is idempotent.
+/// Finds due work and does it or queues it: overdue appeals are escalated straight away,
+/// a batch at a time (`bulk_escalation::escalate_overdue`); warnings and the monthly
+/// reminders are queued as jobs. Safe on several nodes at once: queuing is idempotent,
+/// and an escalation re-checks the appeal's deadline under its row lock.
 pub async fn sweep(hub: &Hub) -> Result<SweepReport, ServiceError> {
     let now_ms = hub.clock.now_ms();
     let mut report = SweepReport::default();
     let warn = hub.db.appeals_to_warn(now_ms, SWEEP_BATCH).await?;
-    let breached = hub.db.appeals_past_deadline(now_ms, SWEEP_BATCH).await?;
+    let breached = hub.db.appeals_past_deadline(now_ms, ESCALATION_BATCH as i64).await?;
     if warn.is_empty() && breached.is_empty() && hub.db.reminder_job_exists(&previous_month_key(hub)).await? {
         return Ok(report);
     }
     let mut transaction = hub.db.begin_write().await?;
     report.warnings += enqueue_jobs(&mut transaction, &due_jobs("warn", &warn, now_ms), now_ms).await?;
-    report.escalations += enqueue_jobs(&mut transaction, &due_jobs("escalate", &breached, now_ms), now_ms).await?;
     if queue_monthly_reminders_in(hub, &mut transaction).await? {
         report.reminders += 1;
     }
     transaction.commit().await.map_err(StorageError::from)?;
+    report.escalations += super::bulk_escalation::escalate_overdue(hub, &breached).await?;
     Ok(report)
 }
 
+/// The `escalate` jobs of appeals that missed their deadlines, for the job runner to
+/// escalate one at a time (what the sweep could not escalate at once).
+pub fn escalation_jobs(due: &[DueAppeal], now_ms: i64) -> Vec<NewJob> {
+    due_jobs("escalate", due, now_ms)
+}
+
 /// One job of `kind` per due appeal, keyed by the appeal and its deadline.
-fn due_jobs(kind: &str, due: &[crate::storage::jobs::DueAppeal], now_ms: i64) -> Vec<NewJob> {
+fn due_jobs(kind: &str, due: &[DueAppeal], now_ms: i64) -> Vec<NewJob> {
     due.iter()
         .map(|due| {
             job(

@@ -198,12 +198,24 @@ pub async fn store_idempotent_responses(
     Ok(stored)
 }
 
+/// What `load_appeals_for_update` does, on PostgreSQL, with a row another transaction
+/// holds. (SQLite has one writer at a time: nothing is ever held.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldRows {
+    /// Wait for it: the job path, where a job must see its appeal.
+    Wait,
+    /// Leave it out: the sweep, whose next pass finds the appeal again if it is still due.
+    Skip,
+}
+
 /// Loads appeals by id inside a write transaction, with their co-handlers, the policy
-/// version each keeps and its warning instant. On PostgreSQL the rows are locked until the transaction ends, so
-/// a concurrent writer waits instead of failing the batch's version check.
+/// version each keeps and its warning instant. On PostgreSQL the rows are locked until
+/// the transaction ends, so a concurrent writer waits instead of failing the batch's
+/// version check; a row another transaction holds is waited for or left out (`held`).
 pub async fn load_appeals_for_update(
     transaction: &mut AnyConnection,
     ids: &[i64],
+    held: HeldRows,
 ) -> Result<Vec<(AppealRecord, Option<i64>, Option<i64>)>> {
     let dialect = Dialect::of(transaction);
     let mut loaded = Vec::with_capacity(ids.len());
@@ -212,9 +224,11 @@ pub async fn load_appeals_for_update(
         builder.push(super::appeals::APPEAL_COLUMNS).push(", policy_version, warn_ms FROM appeals WHERE id IN ");
         builder.push_row(true, chunk.iter().map(|id| Value::from(*id)));
         builder.push(" ORDER BY id");
-        if dialect == Dialect::Postgres {
-            builder.push(" FOR UPDATE");
-        }
+        builder.push(match (dialect, held) {
+            (Dialect::Postgres, HeldRows::Wait) => " FOR UPDATE",
+            (Dialect::Postgres, HeldRows::Skip) => " FOR UPDATE SKIP LOCKED",
+            (Dialect::Sqlite, _) => "",
+        });
         let rows = builder.query().fetch_all(&mut *transaction).await?;
         for row in &rows {
             let appeal = super::appeals::appeal_from_row(row)?;
