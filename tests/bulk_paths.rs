@@ -217,7 +217,8 @@ async fn the_job_runners_batch_skips_a_stale_job(county: &County) {
     set_clock(county, at("2026-12-03T09:00:00+08:00"));
     // Jobs for both, as a failed sweep batch would have queued them.
     let now_ms = county.hub.clock.now_ms();
-    let missed = |appeal: &AppealRecord| DueAppeal { appeal_id: appeal.id, at_ms: appeal.next_deadline_ms, deadline_ms: appeal.next_deadline_ms };
+    let missed =
+        |appeal: &AppealRecord| DueAppeal { appeal_id: appeal.id, at_ms: appeal.next_deadline_ms, deadline_ms: appeal.next_deadline_ms };
     for job in sweep::escalation_jobs(&[missed(&stale), missed(&due)], now_ms) {
         assert!(county.hub.db.enqueue_job(&job, now_ms).await.expect("enqueue"));
     }

@@ -110,10 +110,8 @@ pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, Ser
 /// appeal no longer due). An error means nothing was written; the jobs are still claimed
 /// by `worker`, and the caller may run them one by one.
 pub async fn run_batch(hub: &Hub, worker: &str, jobs: &[ClaimedJob]) -> Result<usize, ServiceError> {
-    let due: Vec<DueAppeal> = jobs
-        .iter()
-        .filter_map(|job| Some(DueAppeal { appeal_id: job.appeal_id?, at_ms: job.due_ms?, deadline_ms: job.due_ms? }))
-        .collect();
+    let due: Vec<DueAppeal> =
+        jobs.iter().filter_map(|job| Some(DueAppeal { appeal_id: job.appeal_id?, at_ms: job.due_ms?, deadline_ms: job.due_ms? })).collect();
     let mut transaction = hub.db.begin_write().await?;
     let outcome = async {
         let outcome = escalate_batch_in(hub, &mut transaction, &due, HeldRows::Wait).await?;

@@ -141,7 +141,8 @@ mod tests {
         // The same cosines as a label-by-label sum.
         let vector = model.vector(&query);
         for (label, cosine) in &ranked {
-            let direct: f64 = vector.iter().map(|(feature, weight)| weight * model.centroids[*label].get(feature).copied().unwrap_or(0.0)).sum();
+            let direct: f64 =
+                vector.iter().map(|(feature, weight)| weight * model.centroids[*label].get(feature).copied().unwrap_or(0.0)).sum();
             assert_eq!(direct.to_bits(), cosine.to_bits());
         }
         assert_eq!(model.deciding_features(&query, ranked[0].0, 3), vec!["w:燃气"]);
