@@ -29,11 +29,14 @@ use crate::storage::supervision::{
 /// Overdue appeals are read `ESCALATION_BATCH` at a time: one pass, one batch.
 pub const SWEEP_BATCH: i64 = 1000;
 
-/// What a sweep queued.
+/// What a sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
+    /// `warn` jobs queued.
     pub warnings: usize,
+    /// Overdue appeals escalated, or queued as `escalate` jobs when the batch could not.
     pub escalations: usize,
+    /// `reminders` jobs queued (one a month).
     pub reminders: usize,
 }
 
