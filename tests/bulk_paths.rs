@@ -9,6 +9,8 @@
 //!   moved after it was queued) does nothing, a due one escalates, and both are done.
 //! - PostgreSQL: the sweep leaves out an overdue appeal another transaction holds, and a
 //!   later sweep escalates it once the row is free; it is escalated exactly once.
+//! - A unit (and its head) told of more than `DIGEST_AFTER` escalations by one sweep
+//!   batch gets one digest listing them, not one notification each.
 //! - Intake: a batch with a taken idempotency key falls back to one appeal at a time; the
 //!   loser is told, its neighbours are stored with consecutive numbers and whole chains.
 
@@ -162,6 +164,7 @@ async fn bulk_paths_write_what_one_by_one_paths_write_on_every_backend() {
             a_held_appeal_is_left_to_a_job(&bulk).await;
         }
         an_intake_batch_with_a_taken_key_falls_back(&bulk).await;
+        a_crowded_inbox_gets_one_digest(&bulk).await;
         bulk_db.cleanup().await;
         single_db.cleanup().await;
     }
@@ -309,5 +312,46 @@ async fn an_intake_batch_with_a_taken_key_falls_back(county: &County) {
         assert_eq!(found.record.head_hash, found.events[0].5, "the chain head is the first event");
         assert_eq!(found.queue, [(appeal.owner_unit_id.expect("owner"), appeal.next_deadline_ms)]);
         assert!(found.warn_ms.is_some());
+    }
+}
+
+/// More than `DIGEST_AFTER` appeals escalating to one unit in one batch: the unit's inbox
+/// and its head's get one digest each, listing every number; no per-appeal notice.
+async fn a_crowded_inbox_gets_one_digest(county: &County) {
+    use minqing::service::notifications::DIGEST_AFTER;
+    use minqing::storage::notifications::Inbox;
+    set_clock(county, at("2027-01-04T09:00:00+08:00"));
+    let mut crowd = Vec::new();
+    for index in 0..DIGEST_AFTER + 2 {
+        crowd.push(submit(&county.hub, appeal(&format!("路灯不亮第{index}处"), Tier::Blue, false), None).await.expect("submit").appeal);
+    }
+    set_clock(county, at("2027-01-18T10:00:00+08:00"));
+    let swept = sweep::sweep(&county.hub).await.expect("sweep");
+    assert!(swept.escalations >= crowd.len(), "{swept:?}");
+    let owner = county.hub.db.appeal_by_number(&crowd[0].number).await.expect("query").expect("appeal").owner_unit_id.expect("owner");
+    assert_eq!(owner, county.huilong, "blue climbs to yellow, the township's");
+    let head = county.hub.db.unit(owner).await.expect("query").expect("unit").head_user_id.expect("the township has a head");
+    for inbox in [Inbox::Unit(owner), Inbox::User(head)] {
+        let digests: Vec<_> = county
+            .hub
+            .db
+            .inbox(inbox, false, None, 100)
+            .await
+            .expect("inbox")
+            .into_iter()
+            .filter(|notification| notification.kind == "escalated_digest")
+            .collect();
+        assert_eq!(digests.len(), 1, "{inbox:?}: {digests:?}");
+        let digest = &digests[0];
+        assert!(digest.appeal_id.is_none(), "{digest:?}");
+        for appeal in &crowd {
+            assert!(digest.body.contains(&appeal.number), "{inbox:?} lists {}: {}", appeal.number, digest.body);
+        }
+    }
+    for appeal in &crowd {
+        let record = county.hub.db.appeal_by_number(&appeal.number).await.expect("query").expect("appeal");
+        assert_eq!((record.tier, record.owner_unit_id), (Tier::Yellow, Some(owner)), "{}", appeal.number);
+        let told = county.hub.db.notifications_of_appeal(record.id).await.expect("notifications");
+        assert!(told.iter().all(|notification| notification.kind != "escalated"), "{}: {told:?}", appeal.number);
     }
 }

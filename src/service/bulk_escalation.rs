@@ -32,7 +32,7 @@
 use std::collections::HashMap;
 
 use super::actions::{event_of, next_deadline, restart_running_deadline, take_decision, workflow_state};
-use super::notifications::{PendingNotification, Recipient, action_key, appeal_values, notify_many};
+use super::notifications::{PendingNotification, Recipient, action_key, appeal_values, digest_crowded, notify_many};
 use super::sweep::{breach_reason, escalation_jobs, supervision_key, warning_instant};
 use super::{Hub, ServiceError};
 use crate::domain::escalation::{Breach, late_unit, on_breach};
@@ -251,7 +251,9 @@ async fn plan(
 
 /// The notifications of a batch of escalations (`notifications::after_action` for an
 /// escalation), and at red the 督办 (`sweep::raise_supervision`): a notice to the head of
-/// the late unit, the key supervision list, and the head and the unit told.
+/// the late unit, the key supervision list, and the head and the unit told. A recipient
+/// who would be told of more than `notifications::DIGEST_AFTER` appeals of one kind gets
+/// one digest listing them instead (the 督办 notices themselves stay one per appeal).
 async fn notify_and_supervise(
     hub: &Hub,
     transaction: &mut sqlx::AnyConnection,
@@ -350,6 +352,6 @@ async fn notify_and_supervise(
         }
         add_to_key_list(transaction, &listed, now_ms).await?;
     }
-    notify_many(hub, transaction, &pending).await?;
+    notify_many(hub, transaction, &digest_crowded(pending, now_ms)).await?;
     Ok(())
 }

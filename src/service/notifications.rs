@@ -35,6 +35,12 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "a missed deadline moved the appeal up the ladder to this unit",
     ),
     (
+        "escalated_digest",
+        "{count}件诉求已升级至本单位",
+        "以下{count}件诉求超过办理时限，已升级由本单位负责：{numbers}。请在工作台按时限先后处理。",
+        "many appeals moved up the ladder to this unit in one sweep: one notice lists them all",
+    ),
+    (
         "deadline_warning",
         "诉求{number}即将超时",
         "诉求{number}（{summary}）的{step}时限为{deadline}，已用去大部分时间，请抓紧办理。",
@@ -45,6 +51,12 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "督办：诉求{number}",
         "红色诉求{number}（{summary}）已超过办理时限，已列入重点督办库。请{unit}负责人督促办理并反馈。原因：{reason}",
         "a supervision notice (督办) to the head of the late unit",
+    ),
+    (
+        "supervision_digest",
+        "督办：{count}件红色诉求",
+        "以下{count}件红色诉求已超过办理时限，已列入重点督办库：{numbers}。请{unit}负责人督促办理并反馈。",
+        "many supervision notices (督办) to one recipient in one sweep: one notice lists them all",
     ),
     (
         "dispatched",
@@ -165,7 +177,7 @@ fn channels_reaching(address: &str) -> Vec<String> {
 }
 
 /// Who a notification is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Recipient {
     User(i64),
     Unit(i64),
@@ -225,6 +237,68 @@ pub struct PendingNotification {
     /// Identifies the occasion; the recipient is added to it, as in `notify`.
     pub dedupe_key: String,
     pub values: Vec<(&'static str, String)>,
+}
+
+/// A recipient told of more than this many appeals of one kind by one batch gets a
+/// digest instead (`digest_crowded`).
+pub const DIGEST_AFTER: usize = 5;
+
+/// How many appeal numbers a digest lists before "等".
+const DIGEST_LISTS: usize = 30;
+
+/// Folds the notifications of a batch into digests where one recipient would get more
+/// than `DIGEST_AFTER` of one kind (`escalated`, `supervision`): a unit whose villages
+/// stopped working over a holiday finds one notice listing its 300 appeals in its inbox
+/// (and gets one text message), not 300. The digest's kind is the kind with `_digest`
+/// after it; it names no single appeal. Every other notification is kept as it is, in
+/// its order.
+pub fn digest_crowded(pending: Vec<PendingNotification>, now_ms: i64) -> Vec<PendingNotification> {
+    let digest_kind = |kind: &str| match kind {
+        "escalated" => Some("escalated_digest"),
+        "supervision" => Some("supervision_digest"),
+        _ => None,
+    };
+    let mut counts: std::collections::HashMap<(Recipient, &'static str), usize> = std::collections::HashMap::new();
+    for notification in &pending {
+        if digest_kind(notification.kind).is_some() {
+            *counts.entry((notification.recipient, notification.kind)).or_default() += 1;
+        }
+    }
+    let mut kept = Vec::with_capacity(pending.len());
+    let mut digests: Vec<(Recipient, &'static str, Vec<PendingNotification>)> = Vec::new();
+    for notification in pending {
+        let crowded = counts.get(&(notification.recipient, notification.kind)).is_some_and(|count| *count > DIGEST_AFTER);
+        if !crowded {
+            kept.push(notification);
+            continue;
+        }
+        match digests.iter_mut().find(|(recipient, kind, _)| *recipient == notification.recipient && *kind == notification.kind) {
+            Some((_, _, members)) => members.push(notification),
+            None => digests.push((notification.recipient, notification.kind, vec![notification])),
+        }
+    }
+    for (recipient, kind, members) in digests {
+        let value_of = |member: &PendingNotification, name: &str| {
+            member.values.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone()).unwrap_or_default()
+        };
+        let mut numbers: Vec<String> = members.iter().take(DIGEST_LISTS).map(|member| value_of(member, "number")).collect();
+        if members.len() > DIGEST_LISTS {
+            numbers.push("等".into());
+        }
+        let first_appeal = members.iter().filter_map(|member| member.appeal_id).min().unwrap_or_default();
+        kept.push(PendingNotification {
+            recipient,
+            kind: digest_kind(kind).unwrap_or(kind),
+            appeal_id: None,
+            dedupe_key: format!("{kind}_digest:{now_ms}:{first_appeal}"),
+            values: vec![
+                ("count", members.len().to_string()),
+                ("numbers", numbers.join("、")),
+                ("unit", members.first().map(|member| value_of(member, "unit")).unwrap_or_default()),
+            ],
+        });
+    }
+    kept
 }
 
 /// Writes many notifications at once, as `notify` writes one: from their templates, each

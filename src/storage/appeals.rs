@@ -600,6 +600,15 @@ impl Db {
             }
             None => SqlBuilder::new(&format!("SELECT {APPEAL_COLUMNS} FROM appeals a WHERE 1 = 1")),
         };
+        // Walking a queue in order, the scope's check must stay a check of each row the walk
+        // meets. PostgreSQL would otherwise turn the `EXISTS` into a join and, once its
+        // statistics underestimate how many rows match (after an ANALYZE), join the whole
+        // queue and sort it: 39 ms instead of 0.4 ms for a page of a department's 3,000
+        // open appeals. `OFFSET 0` keeps a subquery from being pulled up.
+        let fence = match (queue_unit, self.dialect) {
+            (Some(_), super::Dialect::Postgres) => " OFFSET 0",
+            _ => "",
+        };
         match scope {
             None => {}
             Some(Scope::RegionSubtreeOrHandledBy { region_prefix, unit_id }) => {
@@ -607,11 +616,11 @@ impl Db {
                 builder.push(" AND a.region_code < ").bind(super::places::prefix_upper_bound(region_prefix));
                 builder.push(") OR a.owner_unit_id = ").bind(*unit_id);
                 builder.push(" OR EXISTS (SELECT 1 FROM appeal_handlers h WHERE h.appeal_id = a.id AND h.unit_id = ").bind(*unit_id);
-                builder.push("))");
+                builder.push(fence).push("))");
             }
             Some(Scope::HandledBy { unit_id }) => {
                 builder.push(" AND EXISTS (SELECT 1 FROM appeal_handlers h WHERE h.appeal_id = a.id AND h.unit_id = ").bind(*unit_id);
-                builder.push(")");
+                builder.push(fence).push(")");
             }
         }
         if !filter.statuses.is_empty() {

@@ -449,14 +449,17 @@ impl Db {
                 version: row.try_get("version")?,
             });
         }
-        if let (Some(first), Some(last)) = (result.iter().map(|row| row.id).min(), result.iter().map(|row| row.id).max()) {
-            let mut builder = SqlBuilder::new("SELECT appeal_id, unit_id FROM appeal_handlers WHERE appeal_id >= ");
-            builder.bind(first).push(" AND appeal_id <= ").bind(last);
-            let handler_rows = builder.query().fetch_all(&self.pool).await?;
-            for handler in &handler_rows {
+        // The handlers of exactly these appeals. (Not an id range: rows in order of change
+        // can span the whole table, and a range then read every handler stored.)
+        let position: std::collections::HashMap<i64, usize> = result.iter().enumerate().map(|(index, row)| (row.id, index)).collect();
+        let ids: Vec<i64> = result.iter().map(|row| row.id).collect();
+        for chunk in ids.chunks(500) {
+            let mut builder = SqlBuilder::for_many_rows(self.dialect, "SELECT appeal_id, unit_id FROM appeal_handlers WHERE appeal_id IN ");
+            builder.push_row(true, chunk.iter().map(|id| super::sql::Value::from(*id)));
+            for handler in builder.query().fetch_all(&self.pool).await? {
                 let appeal_id: i64 = handler.try_get(0)?;
                 let unit_id: i64 = handler.try_get(1)?;
-                if let Some(row) = result.iter_mut().find(|row| row.id == appeal_id) {
+                if let Some(row) = position.get(&appeal_id).and_then(|index| result.get_mut(*index)) {
                     if !row.unit_ids.contains(&unit_id) {
                         row.unit_ids.push(unit_id);
                     }
