@@ -43,6 +43,7 @@ impl TestDb {
                 return None;
             }
         };
+        drop_databases_of_dead_runs(&admin).await;
         let name = format!(
             "minqing_t_{}_{}_{}",
             std::process::id(),
@@ -72,6 +73,29 @@ impl TestDb {
             if let Ok(admin) = Db::connect(&postgres_admin_url()).await {
                 let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin.pool).await;
             }
+        }
+    }
+}
+
+/// Drops the test databases of test processes that are gone (a test that panics never
+/// reaches `cleanup`), once per process. A database's name carries its process id; one
+/// whose process still runs is left alone, so concurrent test binaries are safe.
+async fn drop_databases_of_dead_runs(admin: &Db) {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if SWEPT.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let Ok(rows) = sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'minqing_t_%'").fetch_all(&admin.pool).await else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = sqlx::Row::try_get::<String, _>(&row, 0) else { continue };
+        let Some(pid) = name.strip_prefix("minqing_t_").and_then(|rest| rest.split('_').next()).and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin.pool).await;
         }
     }
 }
