@@ -85,7 +85,8 @@ async fn drop_databases_of_dead_runs(admin: &Db) {
     if SWEPT.swap(true, Ordering::SeqCst) {
         return;
     }
-    let Ok(rows) = sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'minqing_t_%'").fetch_all(&admin.pool).await else {
+    let Ok(rows) = sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'minqing_t_%'").fetch_all(&admin.pool).await
+    else {
         return;
     };
     for row in rows {
