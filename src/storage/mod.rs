@@ -108,6 +108,15 @@ impl StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+/// A connection a writer keeps for itself, outside the pool (`Db::connect_writer`).
+pub type WriterConnection = sqlx::AnyConnection;
+
+/// The settings of every SQLite connection: WAL with `synchronous=FULL`, so an
+/// acknowledged write survives a power cut; a 16 MiB page cache (the 2 MiB default
+/// rereads pages at a million rows).
+const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;";
+
 /// A handle on the database: a pool and its dialect. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -116,9 +125,8 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects, applying the durability settings for SQLite on every connection:
-    /// WAL with `synchronous=FULL`, so an acknowledged write survives a power cut; a
-    /// 16 MiB page cache per connection (the 2 MiB default rereads pages at a million rows).
+    /// Connects, applying the durability settings for SQLite on every connection
+    /// (`SQLITE_CONNECTION_PRAGMAS`).
     pub async fn connect(url: &str) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(url)?;
@@ -130,15 +138,15 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A pooled connection is pinged before it is handed out, which catches a
+            // PostgreSQL server that went away; a SQLite connection is a file and a
+            // thread in this process, which cannot hang up, so it is not pinged (the
+            // ping is a round trip to that thread for every query).
+            .test_before_acquire(dialect == Dialect::Postgres)
             .after_connect(move |connection, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
-                        connection
-                            .execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;",
-                            )
-                            .await?;
+                        connection.execute(SQLITE_CONNECTION_PRAGMAS).await?;
                     }
                     Ok(())
                 })
@@ -160,6 +168,27 @@ impl Db {
         let transaction = match self.dialect {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,
+        };
+        Ok(transaction)
+    }
+
+    /// A connection of its own, outside the pool, for a writer that keeps it (the intake
+    /// writer): its transactions skip the pool's acquire and release, and it is opened
+    /// on the caller's runtime (a PostgreSQL socket is driven by the runtime that opened
+    /// it). Same settings as the pool's connections.
+    pub async fn connect_writer(&self) -> Result<WriterConnection> {
+        let mut connection = sqlx::ConnectOptions::connect(&*self.pool.connect_options()).await?;
+        if self.dialect == Dialect::Sqlite {
+            connection.execute(SQLITE_CONNECTION_PRAGMAS).await?;
+        }
+        Ok(connection)
+    }
+
+    /// Begins a write transaction, as `begin_write`, on a writer's own connection.
+    pub async fn begin_write_on<'c>(&self, connection: &'c mut WriterConnection) -> Result<Transaction<'c, Any>> {
+        let transaction = match self.dialect {
+            Dialect::Sqlite => sqlx::Connection::begin_with(connection, "BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => sqlx::Connection::begin(connection).await?,
         };
         Ok(transaction)
     }
