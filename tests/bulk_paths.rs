@@ -164,6 +164,9 @@ async fn bulk_paths_write_what_one_by_one_paths_write_on_every_backend() {
             a_held_appeal_is_left_to_a_job(&bulk).await;
         }
         an_intake_batch_with_a_taken_key_falls_back(&bulk).await;
+        if bulk_db.label == "postgres" {
+            the_intake_writer_reconnects_when_its_connection_is_gone(&bulk).await;
+        }
         a_crowded_inbox_gets_one_digest(&bulk).await;
         bulk_db.cleanup().await;
         single_db.cleanup().await;
@@ -312,6 +315,27 @@ async fn an_intake_batch_with_a_taken_key_falls_back(county: &County) {
         assert_eq!(found.record.head_hash, found.events[0].5, "the chain head is the first event");
         assert_eq!(found.queue, [(appeal.owner_unit_id.expect("owner"), appeal.next_deadline_ms)]);
         assert!(found.warn_ms.is_some());
+    }
+}
+
+/// The intake writer keeps one connection; when the server has closed it (a restart),
+/// the next appeal is still stored, on a fresh connection, and nobody sees an error.
+async fn the_intake_writer_reconnects_when_its_connection_is_gone(county: &County) {
+    let hub = &county.hub;
+    let writer = hub.intake_writer.clone().expect("writer");
+    let before = prepare(hub, appeal("小区门口积水", Tier::Green, false), None).await.expect("prepare");
+    assert!(matches!(writer.submit(before, None).await.expect("store"), IntakeOutcome::Stored(_)));
+    let closed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&hub.db.pool)
+    .await
+    .expect("terminate the other connections");
+    assert!(closed.iter().any(|closed| *closed), "the writer's connection was there to close");
+    let after = prepare(hub, appeal("小区门口又积水了", Tier::Green, false), None).await.expect("prepare");
+    match writer.submit(after, None).await.expect("stored after the connection was closed") {
+        IntakeOutcome::Stored(receipt) => assert_eq!(written(county, &receipt.appeal.number).await.events.len(), 1),
+        IntakeOutcome::KeyTaken { .. } => panic!("no key was given"),
     }
 }
 

@@ -102,8 +102,10 @@ for backend in $BACKENDS; do
   # A fresh demo county, served with the scheduler off (escalation is timed on its own).
   fresh_db "$backend"
   # Let the import's writeback (and, on a disk mounted with `discard`, the trimming of the
-  # deleted import database) finish first: otherwise the intake's commits wait behind it
-  # (measured here: 2,826/s right after the import against 4,200-6,900/s on a quiet disk).
+  # deleted import database) finish first, so the intake's commits do not share the disk
+  # with it. (On 4 December the run without this wait gave 2,826/s, the two with it 3,700
+  # and 4,818/s; by hand the same code varied from 3,353 to 6,966/s, so how much of the
+  # difference the wait makes is not settled.)
   sync; sleep 10
   "$BIN" serve "${DB[@]}" --demo --listen "127.0.0.1:$PORT" --sweep-interval-secs 0 > "$OUT/serve-$backend.log" 2>&1 &
   SERVE_PID=$!

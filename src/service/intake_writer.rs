@@ -115,20 +115,16 @@ async fn run_writer(hub: Hub, mut receiver: mpsc::Receiver<IntakeJob>, log_on: O
 
 async fn write_batch(hub: &Hub, held: &mut Option<WriterConnection>, batch: Vec<IntakeJob>, log_on: Option<&tokio::runtime::Handle>) {
     let size = batch.len();
-    let connection = match held {
-        Some(connection) => connection,
-        None => match hub.db.connect_writer().await {
-            Ok(connection) => held.insert(connection),
-            Err(error) => {
-                let message = format!("the intake writer could not connect: {error}");
-                for job in batch {
-                    let _ = job.reply.send(Err(ServiceError::Internal(message.clone())));
-                }
-                return;
-            }
-        },
-    };
-    match write_batch_at_once(hub, connection, &batch).await {
+    let mut at_once = write_batch_at_once_on(hub, held, &batch).await;
+    if let Err(BatchFailure::Begin(error)) = &at_once {
+        // The kept connection may have gone away (a PostgreSQL restart, an idle
+        // connection closed by the server): nothing was written, so try once more on a
+        // fresh one before anyone hears of it.
+        tracing::info!(%error, "the intake writer's connection could not begin a transaction; reconnecting");
+        *held = None;
+        at_once = write_batch_at_once_on(hub, held, &batch).await;
+    }
+    match at_once {
         Ok(outcomes) => {
             // Answer first; the log lines are written by a task of their own.
             let mut received = Vec::with_capacity(outcomes.len());
@@ -148,7 +144,7 @@ async fn write_batch(hub: &Hub, held: &mut Option<WriterConnection>, batch: Vec<
                 None => log(),
             }
         }
-        Err(BatchFailure::Commit(message)) => {
+        Err(BatchFailure::Begin(message) | BatchFailure::Commit(message)) => {
             for job in batch {
                 let _ = job.reply.send(Err(ServiceError::Internal(message.clone())));
             }
@@ -158,7 +154,11 @@ async fn write_batch(hub: &Hub, held: &mut Option<WriterConnection>, batch: Vec<
             // Nothing of the batch was written. Store its appeals one by one, so the one
             // that failed is answered with its own error and its neighbours are stored.
             tracing::debug!(%error, batch = size, "intake batch fell back to one appeal at a time");
-            if !write_batch_one_by_one(hub, connection, batch).await {
+            let stored = match held.as_mut() {
+                Some(connection) => write_batch_one_by_one(hub, connection, batch).await,
+                None => false,
+            };
+            if !stored {
                 *held = None;
             }
         }
@@ -167,10 +167,27 @@ async fn write_batch(hub: &Hub, held: &mut Option<WriterConnection>, batch: Vec<
 
 /// Why the fast path did not store a batch.
 enum BatchFailure {
+    /// No transaction could be begun (or no connection opened): nothing was written.
+    Begin(String),
     /// A statement failed before the commit: nothing was written, the batch may be retried.
     Statement(ServiceError),
     /// The commit failed: nothing was written, and the appeals are answered with the error.
     Commit(String),
+}
+
+/// The fast path on the writer's kept connection, opened first if there is none.
+async fn write_batch_at_once_on(
+    hub: &Hub,
+    held: &mut Option<WriterConnection>,
+    batch: &[IntakeJob],
+) -> Result<Vec<IntakeOutcome>, BatchFailure> {
+    let connection = match held {
+        Some(connection) => connection,
+        None => held.insert(
+            hub.db.connect_writer().await.map_err(|error| BatchFailure::Begin(format!("the intake writer could not connect: {error}")))?,
+        ),
+    };
+    write_batch_at_once(hub, connection, batch).await
 }
 
 /// The fast path: every appeal of the batch in a few multi-row statements, one commit.
@@ -179,7 +196,7 @@ async fn write_batch_at_once(
     connection: &mut WriterConnection,
     batch: &[IntakeJob],
 ) -> Result<Vec<IntakeOutcome>, BatchFailure> {
-    let mut transaction = hub.db.begin_write_on(connection).await.map_err(|error| BatchFailure::Commit(error.to_string()))?;
+    let mut transaction = hub.db.begin_write_on(connection).await.map_err(|error| BatchFailure::Begin(error.to_string()))?;
     let receipts = match store_batch_in(hub, &mut transaction, batch).await {
         Ok(receipts) => receipts,
         Err(error) => {

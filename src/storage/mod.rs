@@ -165,11 +165,15 @@ impl Db {
     /// Begins a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so two writers queue instead of failing on upgrade.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
-        let transaction = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
-        };
-        Ok(transaction)
+        Ok(self.pool.begin_with(self.begin_write_statement()).await?)
+    }
+
+    /// What begins a write transaction in this dialect.
+    fn begin_write_statement(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        }
     }
 
     /// A connection of its own, outside the pool, for a writer that keeps it (the intake
@@ -186,11 +190,7 @@ impl Db {
 
     /// Begins a write transaction, as `begin_write`, on a writer's own connection.
     pub async fn begin_write_on<'c>(&self, connection: &'c mut WriterConnection) -> Result<Transaction<'c, Any>> {
-        let transaction = match self.dialect {
-            Dialect::Sqlite => sqlx::Connection::begin_with(connection, "BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => sqlx::Connection::begin(connection).await?,
-        };
-        Ok(transaction)
+        Ok(sqlx::Connection::begin_with(connection, self.begin_write_statement()).await?)
     }
 
     /// Applies the embedded migrations that are not yet applied. Safe to run from several
