@@ -7,6 +7,9 @@
 //!   events with their hashes, notifications, 督办 notices and work queues must be the same.
 //! - The job runner's batch (`bulk_escalation::run_batch`): a stale job (the deadline
 //!   moved after it was queued) does nothing, a due one escalates, and both are done.
+//! - The sweep decides a batch before its write transaction: an appeal that moved on in
+//!   between (a unit acted on it) is left out of the batch, without a job and without
+//!   failing its neighbours, and is not escalated on the strength of its old state.
 //! - PostgreSQL: the sweep leaves out an overdue appeal another transaction holds, and a
 //!   later sweep escalates it once the row is free; it is escalated exactly once.
 //! - A unit (and its head) told of more than `DIGEST_AFTER` escalations by one sweep
@@ -160,6 +163,7 @@ async fn bulk_paths_write_what_one_by_one_paths_write_on_every_backend() {
         let single = county(single_db.db.clone()).await;
         escalating_a_batch_at_once_equals_one_by_one(&bulk, &single).await;
         the_job_runners_batch_skips_a_stale_job(&bulk).await;
+        an_appeal_that_moved_on_after_its_batch_was_decided_is_left_out(&bulk).await;
         if bulk_db.label == "postgres" {
             a_held_appeal_is_left_to_a_job(&bulk).await;
         }
@@ -241,6 +245,29 @@ async fn the_job_runners_batch_skips_a_stale_job(county: &County) {
     assert_eq!((escalated.tier, escalated.event_count), (Tier::Blue, due.event_count + 1), "the due job escalates");
     let done = county.hub.db.list_jobs(Some("done"), 1000).await.expect("jobs");
     assert!(ours.iter().all(|job| done.iter().any(|finished| finished.id == job.id)), "both jobs are done");
+}
+
+async fn an_appeal_that_moved_on_after_its_batch_was_decided_is_left_out(county: &County) {
+    set_clock(county, at("2026-12-14T09:00:00+08:00"));
+    let moved = submit(&county.hub, appeal("桥头路灯不亮", Tier::Green, false), None).await.expect("submit").appeal;
+    let still = submit(&county.hub, appeal("桥尾路灯不亮", Tier::Green, false), None).await.expect("submit").appeal;
+    set_clock(county, at("2026-12-16T09:00:00+08:00"));
+    let missed =
+        |appeal: &AppealRecord| DueAppeal { appeal_id: appeal.id, at_ms: appeal.next_deadline_ms, deadline_ms: appeal.next_deadline_ms };
+    let decided = bulk_escalation::decide_overdue(&county.hub, &[missed(&moved), missed(&still)]).await;
+    // The village accepts the first after the batch was decided and before it is written.
+    run(county, &moved.number, "yanru", Command::Accept { note: None }).await;
+    let after_accept = written(county, &moved.number).await;
+    let mut writer = county.hub.db.bulk_writer().await.expect("writer");
+    let written_count = bulk_escalation::write_overdue(&county.hub, &mut writer, decided).await.expect("write");
+    writer.finish().await.expect("finish");
+    assert_eq!(written_count, 1, "only the appeal still at its decided version is escalated");
+    assert_eq!(written(county, &moved.number).await, after_accept, "nothing written for the appeal that moved on");
+    let escalated = county.hub.db.appeal_by_number(&still.number).await.expect("query").expect("appeal");
+    assert_eq!((escalated.tier, escalated.event_count), (Tier::Blue, still.event_count + 1), "its neighbour escalates");
+    let queued = county.hub.db.list_jobs(None, 1000).await.expect("jobs");
+    let ours = [format!("escalate:{}:", moved.id), format!("escalate:{}:", still.id)];
+    assert!(queued.iter().all(|job| !ours.iter().any(|prefix| job.dedupe_key.starts_with(prefix))), "no job for either: {queued:?}");
 }
 
 /// PostgreSQL only: the sweep leaves out an appeal whose row another transaction holds

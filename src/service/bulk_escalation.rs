@@ -24,10 +24,12 @@
 //!
 //! The guards are those of `escalate_in`: an appeal is escalated only if its running
 //! deadline is still the one it was found (or queued) for, and already past; each update
-//! is checked against the version the appeal was loaded with, and on PostgreSQL the rows
-//! are locked while the batch runs (the sweep leaves out rows another transaction holds;
-//! a job waits for them). A crash before the commit leaves the appeals due: the next sweep,
-//! on any node, finds them again.
+//! is checked against the version the appeal was loaded with. The job runner loads its
+//! batch inside the write transaction, locked on PostgreSQL (waiting for a held row). The
+//! sweep decides each batch before its transaction, while the previous batch is written,
+//! and the transaction locks the rows (PostgreSQL, leaving out rows another transaction
+//! holds) and keeps only the appeals still at the version they were decided on. A crash
+//! before the commit leaves the appeals due: the next sweep, on any node, finds them again.
 
 use std::collections::HashMap;
 
@@ -38,22 +40,26 @@ use super::{Hub, ServiceError};
 use crate::domain::escalation::{Breach, late_unit, on_breach};
 use crate::domain::history::EventKind;
 use crate::domain::workflow::{Actor, Command, WorkflowError, decide};
-use crate::storage::StorageError;
 use crate::storage::appeals::{AppealRecord, NewEvent, next_event_hash};
 use crate::storage::batches::{
     ChainedEvent, EscalatedRow, HeldRows, add_to_key_list, enqueue_jobs, finish_jobs, insert_events, insert_notices,
-    load_appeals_for_update, replace_work_queue, unit_names_and_heads, update_escalated,
+    load_appeals_for_update, load_appeals_unlocked, lock_versions, replace_work_queue, unit_names_and_heads, update_escalated,
 };
 use crate::storage::jobs::{ClaimedJob, DueAppeal};
 use crate::storage::supervision::NewSupervisionNotice;
+use crate::storage::{BulkWriter, StorageError};
 
-/// How many overdue appeals the sweep escalates in one transaction (and reads in one
-/// pass). Bigger batches write fewer pages per appeal, since neighbouring index entries
-/// share pages (20,000 overdue at 1,000,000 stored, SQLite: 9.1 s in batches of 1,000,
-/// 6.6–6.9 s in batches of 2,500), but hold the SQLite write lock longer: a batch of
-/// 2,500 holds it for about 0.7 s on the benchmark machine, which intake requests wait
-/// out (`busy_timeout` is 10 s). See docs/PERFORMANCE.md.
+/// How many overdue appeals the sweep escalates in one transaction. Bigger batches write
+/// fewer pages per appeal, since neighbouring index entries share pages, but hold the
+/// SQLite write lock longer: a batch of 2,500, decided beforehand, holds it for 150–300 ms
+/// on the benchmark machine, which intake requests wait out (`busy_timeout` is 10 s). See
+/// docs/PERFORMANCE.md.
 pub const ESCALATION_BATCH: usize = 2500;
+
+/// How many overdue appeals one sweep pass reads at most: the batches of one burst, which
+/// are written in id order and checkpointed once at the end (`Db::bulk_writer`). It bounds
+/// how far the SQLite WAL grows in one burst (about 250 MB at 20,000).
+pub const SWEEP_ESCALATION_READ: usize = 8 * ESCALATION_BATCH;
 
 /// One appeal's escalation, decided and not yet written.
 struct Planned {
@@ -65,44 +71,106 @@ struct Planned {
     due_ms: i64,
 }
 
-/// What a batch did: the escalated records, and the due appeals the workflow refused to
-/// escalate.
-struct BatchOutcome {
-    escalated: Vec<AppealRecord>,
-    refused: Vec<DueAppeal>,
-}
-
 /// Escalates overdue appeals the sweep found (`next_deadline_ms` past), in transactions of
 /// `ESCALATION_BATCH`; queues an `escalate` job for each appeal the workflow refuses,
 /// and for every appeal of a batch that fails. Returns how many appeals were escalated or
 /// queued.
+///
+/// The batches go in the order of the appeals' ids, not of their deadlines: an appeal's
+/// row, its events and its work-queue entries are all keyed by its id, so a batch of
+/// neighbours dirties a run of pages that no later batch touches again, where a batch
+/// of random ids dirties a page per appeal, again in every batch. All batches are
+/// written on one connection (`Db::bulk_writer`), and each batch is loaded and decided
+/// on another while the batch before it is written: the write transaction then only
+/// checks, under lock, that each appeal is still at the version it was decided on
+/// (`lock_versions`), and leaves out any that moved on meanwhile, as it leaves out a row
+/// another transaction holds; the next sweep finds it again if it is still due.
 pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, ServiceError> {
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut due = due.to_vec();
+    due.sort_unstable_by_key(|due| (due.appeal_id, due.deadline_ms));
+    let chunks: Vec<&[DueAppeal]> = due.chunks(ESCALATION_BATCH).collect();
+    let mut writer = hub.db.bulk_writer().await?;
+    let mut next = Some(decide_in_background(hub, chunks[0]));
     let mut handled = 0;
-    for chunk in due.chunks(ESCALATION_BATCH) {
-        let now_ms = hub.clock.now_ms();
-        let mut transaction = hub.db.begin_write().await?;
-        let outcome = async {
-            let outcome = escalate_batch_in(hub, &mut transaction, chunk, HeldRows::Skip).await?;
-            let queued = enqueue_jobs(&mut transaction, &escalation_jobs(&outcome.refused, now_ms), now_ms).await?;
-            Ok::<_, ServiceError>((outcome.escalated, queued))
+    for (index, chunk) in chunks.iter().enumerate() {
+        let Some(deciding) = next.take() else { break };
+        let decided = deciding.await.unwrap_or_else(|error| DecidedBatch {
+            due: chunk.to_vec(),
+            decided: Err(ServiceError::Internal(format!("deciding a batch of escalations failed: {error}"))),
+        });
+        next = chunks.get(index + 1).map(|following| decide_in_background(hub, following));
+        handled += write_overdue(hub, &mut writer, decided).await?;
+    }
+    writer.finish().await?;
+    Ok(handled)
+}
+
+/// `decide_overdue` on a task of its own, so that it runs on the other core while the
+/// batch before it is written.
+fn decide_in_background(hub: &Hub, due: &[DueAppeal]) -> tokio::task::JoinHandle<DecidedBatch> {
+    let hub = hub.clone();
+    let due = due.to_vec();
+    tokio::spawn(async move { decide_overdue(&hub, &due).await })
+}
+
+/// A batch of overdue appeals loaded and decided outside any transaction, and not yet
+/// written (`write_overdue`).
+pub struct DecidedBatch {
+    due: Vec<DueAppeal>,
+    decided: Result<BatchPlan, ServiceError>,
+}
+
+/// Loads and decides a batch of overdue appeals on a pooled connection of its own,
+/// outside any transaction. A failure is kept in the batch: `write_overdue` then queues
+/// a job for each of its appeals.
+pub async fn decide_overdue(hub: &Hub, due: &[DueAppeal]) -> DecidedBatch {
+    let decided = async {
+        let mut reader = hub.db.read_connection().await?;
+        plan_batch(hub, &mut reader, due, None).await
+    }
+    .await;
+    DecidedBatch { due: due.to_vec(), decided }
+}
+
+/// Writes a decided batch in its own transaction on `writer`: the appeals still at the
+/// version they were decided on are escalated (on PostgreSQL, those no other transaction
+/// holds); the others are left for the next sweep. If the batch fails (or could not be
+/// decided), queues a job for each of its appeals instead. Returns how many appeals were
+/// escalated or queued.
+pub async fn write_overdue(hub: &Hub, writer: &mut BulkWriter, batch: DecidedBatch) -> Result<usize, ServiceError> {
+    let DecidedBatch { due, decided } = batch;
+    let connection = writer.connection();
+    let now_ms = hub.clock.now_ms();
+    let mut transaction = hub.db.begin_write_on(connection).await?;
+    let outcome = async {
+        let BatchPlan { planned, refused } = decided?;
+        let ids: Vec<i64> = planned.iter().map(|plan| plan.before.id).collect();
+        let versions = lock_versions(&mut transaction, &ids, HeldRows::Skip).await?;
+        let planned: Vec<Planned> =
+            planned.into_iter().filter(|plan| versions.get(&plan.before.id) == Some(&plan.before.version)).collect();
+        write_planned(hub, &mut transaction, &planned, now_ms).await?;
+        let queued = enqueue_jobs(&mut transaction, &escalation_jobs(&refused, now_ms), now_ms).await?;
+        Ok::<_, ServiceError>((planned.into_iter().map(|plan| plan.after).collect::<Vec<_>>(), queued))
+    }
+    .await;
+    match outcome {
+        Ok((escalated, queued)) => {
+            transaction.commit().await.map_err(StorageError::from)?;
+            log_escalated(&escalated, due.len());
+            Ok(escalated.len() + queued)
         }
-        .await;
-        match outcome {
-            Ok((escalated, queued)) => {
-                transaction.commit().await.map_err(StorageError::from)?;
-                log_escalated(&escalated, chunk.len());
-                handled += escalated.len() + queued;
-            }
-            Err(error) => {
-                let _ = transaction.rollback().await;
-                tracing::warn!(%error, appeals = chunk.len(), "escalating overdue appeals at once failed; queuing a job for each");
-                let mut transaction = hub.db.begin_write().await?;
-                handled += enqueue_jobs(&mut transaction, &escalation_jobs(chunk, now_ms), now_ms).await?;
-                transaction.commit().await.map_err(StorageError::from)?;
-            }
+        Err(error) => {
+            let _ = transaction.rollback().await;
+            tracing::warn!(%error, appeals = due.len(), "escalating overdue appeals at once failed; queuing a job for each");
+            let mut transaction = hub.db.begin_write_on(connection).await?;
+            let queued = enqueue_jobs(&mut transaction, &escalation_jobs(&due, now_ms), now_ms).await?;
+            transaction.commit().await.map_err(StorageError::from)?;
+            Ok(queued)
         }
     }
-    Ok(handled)
 }
 
 /// Escalates the appeals of a claimed batch of `escalate` jobs and marks the jobs done,
@@ -114,10 +182,10 @@ pub async fn run_batch(hub: &Hub, worker: &str, jobs: &[ClaimedJob]) -> Result<u
         jobs.iter().filter_map(|job| Some(DueAppeal { appeal_id: job.appeal_id?, at_ms: job.due_ms?, deadline_ms: job.due_ms? })).collect();
     let mut transaction = hub.db.begin_write().await?;
     let outcome = async {
-        let outcome = escalate_batch_in(hub, &mut transaction, &due, HeldRows::Wait).await?;
+        let escalated = escalate_batch_in(hub, &mut transaction, &due, HeldRows::Wait).await?;
         let job_ids: Vec<i64> = jobs.iter().map(|job| job.id).collect();
         finish_jobs(&mut transaction, &job_ids, worker, hub.clock.now_ms()).await?;
-        Ok::<_, ServiceError>(outcome.escalated)
+        Ok::<_, ServiceError>(escalated)
     }
     .await;
     match outcome {
@@ -144,19 +212,44 @@ fn log_escalated(escalated: &[AppealRecord], of: usize) {
     }
 }
 
-/// The batch's reads and writes inside the caller's transaction.
+/// The batch's reads and writes inside the caller's transaction (the job runner's path);
+/// returns the escalated records.
 async fn escalate_batch_in(
     hub: &Hub,
     transaction: &mut sqlx::AnyConnection,
     due: &[DueAppeal],
     held: HeldRows,
-) -> Result<BatchOutcome, ServiceError> {
+) -> Result<Vec<AppealRecord>, ServiceError> {
+    // What the workflow refuses is done with: the jobs are marked done all the same.
+    let BatchPlan { planned, refused: _ } = plan_batch(hub, transaction, due, Some(held)).await?;
+    write_planned(hub, transaction, &planned, hub.clock.now_ms()).await?;
+    Ok(planned.into_iter().map(|plan| plan.after).collect())
+}
+
+/// A batch decided and not yet written.
+struct BatchPlan {
+    planned: Vec<Planned>,
+    refused: Vec<DueAppeal>,
+}
+
+/// Loads a batch's appeals and decides each: inside the write transaction and locked
+/// (`lock` given), or beforehand on any connection (`None`; the writer then checks the
+/// versions under lock).
+async fn plan_batch(
+    hub: &Hub,
+    connection: &mut sqlx::AnyConnection,
+    due: &[DueAppeal],
+    lock: Option<HeldRows>,
+) -> Result<BatchPlan, ServiceError> {
     let now = hub.clock.now();
     let now_ms = now.as_millisecond();
     let mut ids: Vec<i64> = due.iter().map(|due| due.appeal_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let loaded = load_appeals_for_update(transaction, &ids, held).await?;
+    let loaded = match lock {
+        Some(held) => load_appeals_for_update(connection, &ids, held).await?,
+        None => load_appeals_unlocked(connection, &ids).await?,
+    };
     let mut appeals: HashMap<i64, (AppealRecord, Option<i64>, Option<i64>)> =
         loaded.into_iter().map(|(appeal, policy_version, warn_ms)| (appeal.id, (appeal, policy_version, warn_ms))).collect();
 
@@ -171,12 +264,17 @@ async fn escalate_batch_in(
         if due_ms > now_ms || before.next_deadline_ms != due_ms {
             continue;
         }
-        match plan(hub, transaction, before, policy_version, warn_ms, due_ms, now).await? {
+        match plan(hub, connection, before, policy_version, warn_ms, due_ms, now).await? {
             Some(plan) => planned.push(plan),
             None => refused.push(*target),
         }
     }
+    Ok(BatchPlan { planned, refused })
+}
 
+/// Writes a decided batch inside the caller's transaction: events, appeal rows (each
+/// guarded by its version), work queues, notifications and 督办.
+async fn write_planned(hub: &Hub, transaction: &mut sqlx::AnyConnection, planned: &[Planned], now_ms: i64) -> Result<(), ServiceError> {
     let events: Vec<ChainedEvent<'_>> = planned
         .iter()
         .map(|plan| ChainedEvent {
@@ -192,8 +290,7 @@ async fn escalate_batch_in(
     update_escalated(transaction, &rows).await?;
     let records: Vec<&AppealRecord> = planned.iter().map(|plan| &plan.after).collect();
     replace_work_queue(transaction, &records).await?;
-    notify_and_supervise(hub, transaction, &planned, now_ms).await?;
-    Ok(BatchOutcome { escalated: planned.into_iter().map(|plan| plan.after).collect(), refused })
+    notify_and_supervise(hub, transaction, planned, now_ms).await
 }
 
 /// Decides one appeal's escalation as `actions::apply_in` would for `Command::Escalate`

@@ -10,7 +10,7 @@
 
 use jiff::Timestamp;
 
-use super::bulk_escalation::ESCALATION_BATCH;
+use super::bulk_escalation::SWEEP_ESCALATION_READ;
 use super::{Hub, ServiceError};
 use crate::domain::deadline::warning_at;
 use crate::domain::deadline_policy::{DeadlinePolicy, Step};
@@ -26,7 +26,7 @@ use crate::storage::supervision::{
 };
 
 /// How many appeals to warn one sweep pass reads at most (the next pass takes the rest).
-/// Overdue appeals are read `ESCALATION_BATCH` at a time: one pass, one batch.
+/// Overdue appeals are read `SWEEP_ESCALATION_READ` at a time: one pass, one burst of batches.
 pub const SWEEP_BATCH: i64 = 1000;
 
 /// What a sweep did.
@@ -97,7 +97,7 @@ pub async fn sweep(hub: &Hub) -> Result<SweepReport, ServiceError> {
     let now_ms = hub.clock.now_ms();
     let mut report = SweepReport::default();
     let warn = hub.db.appeals_to_warn(now_ms, SWEEP_BATCH).await?;
-    let breached = hub.db.appeals_past_deadline(now_ms, ESCALATION_BATCH as i64).await?;
+    let breached = hub.db.appeals_past_deadline(now_ms, SWEEP_ESCALATION_READ as i64).await?;
     if warn.is_empty() && breached.is_empty() && hub.db.reminder_job_exists(&previous_month_key(hub)).await? {
         return Ok(report);
     }

@@ -208,6 +208,15 @@ pub enum HeldRows {
     Skip,
 }
 
+/// The lock clause of a read of rows that the transaction will write, for `held`.
+fn lock_clause(dialect: Dialect, held: HeldRows) -> &'static str {
+    match (dialect, held) {
+        (Dialect::Postgres, HeldRows::Wait) => " FOR UPDATE",
+        (Dialect::Postgres, HeldRows::Skip) => " FOR UPDATE SKIP LOCKED",
+        (Dialect::Sqlite, _) => "",
+    }
+}
+
 /// Loads appeals by id inside a write transaction, with their co-handlers, the policy
 /// version each keeps and its warning instant. On PostgreSQL the rows are locked until
 /// the transaction ends, so a concurrent writer waits instead of failing the batch's
@@ -217,6 +226,39 @@ pub async fn load_appeals_for_update(
     ids: &[i64],
     held: HeldRows,
 ) -> Result<Vec<(AppealRecord, Option<i64>, Option<i64>)>> {
+    load_appeals_in(transaction, ids, Some(held)).await
+}
+
+/// Loads appeals as `load_appeals_for_update` does, without locking them: for a batch
+/// decided before its write transaction, which then checks each appeal's version under
+/// lock (`lock_versions`).
+pub async fn load_appeals_unlocked(connection: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(AppealRecord, Option<i64>, Option<i64>)>> {
+    load_appeals_in(connection, ids, None).await
+}
+
+/// Locks appeals inside a write transaction (PostgreSQL; SQLite's write lock covers every
+/// row already) and returns the version of each, by id. A row another transaction holds
+/// is waited for or left out (`held`).
+pub async fn lock_versions(transaction: &mut AnyConnection, ids: &[i64], held: HeldRows) -> Result<HashMap<i64, i64>> {
+    let dialect = Dialect::of(transaction);
+    let mut versions = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
+        let mut builder = SqlBuilder::for_many_rows(dialect, "SELECT id, version FROM appeals WHERE id IN ");
+        builder.push_row(true, chunk.iter().map(|id| Value::from(*id)));
+        builder.push(" ORDER BY id").push(lock_clause(dialect, held));
+        for row in builder.query().fetch_all(&mut *transaction).await? {
+            versions.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+    }
+    Ok(versions)
+}
+
+async fn load_appeals_in(
+    connection: &mut AnyConnection,
+    ids: &[i64],
+    lock: Option<HeldRows>,
+) -> Result<Vec<(AppealRecord, Option<i64>, Option<i64>)>> {
+    let transaction = connection;
     let dialect = Dialect::of(transaction);
     let mut loaded = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
@@ -224,11 +266,9 @@ pub async fn load_appeals_for_update(
         builder.push(super::appeals::APPEAL_COLUMNS).push(", policy_version, warn_ms FROM appeals WHERE id IN ");
         builder.push_row(true, chunk.iter().map(|id| Value::from(*id)));
         builder.push(" ORDER BY id");
-        builder.push(match (dialect, held) {
-            (Dialect::Postgres, HeldRows::Wait) => " FOR UPDATE",
-            (Dialect::Postgres, HeldRows::Skip) => " FOR UPDATE SKIP LOCKED",
-            (Dialect::Sqlite, _) => "",
-        });
+        if let Some(held) = lock {
+            builder.push(lock_clause(dialect, held));
+        }
         let rows = builder.query().fetch_all(&mut *transaction).await?;
         for row in &rows {
             let appeal = super::appeals::appeal_from_row(row)?;
