@@ -253,13 +253,13 @@ pub async fn lock_versions(transaction: &mut AnyConnection, ids: &[i64], held: H
     Ok(versions)
 }
 
+/// Loads appeals by id with their co-handlers, locked as `lock` says (none: not locked).
 async fn load_appeals_in(
     connection: &mut AnyConnection,
     ids: &[i64],
     lock: Option<HeldRows>,
 ) -> Result<Vec<(AppealRecord, Option<i64>, Option<i64>)>> {
-    let transaction = connection;
-    let dialect = Dialect::of(transaction);
+    let dialect = Dialect::of(connection);
     let mut loaded = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
         let mut builder = SqlBuilder::for_many_rows(dialect, "SELECT ");
@@ -269,7 +269,7 @@ async fn load_appeals_in(
         if let Some(held) = lock {
             builder.push(lock_clause(dialect, held));
         }
-        let rows = builder.query().fetch_all(&mut *transaction).await?;
+        let rows = builder.query().fetch_all(&mut *connection).await?;
         for row in &rows {
             let appeal = super::appeals::appeal_from_row(row)?;
             let version: Option<i64> = row.try_get("policy_version")?;
@@ -278,7 +278,7 @@ async fn load_appeals_in(
         }
     }
     let ids: Vec<i64> = loaded.iter().map(|(appeal, _, _)| appeal.id).collect();
-    let mut co = co_handlers_of_many(transaction, &ids).await?;
+    let mut co = co_handlers_of_many(connection, &ids).await?;
     for (appeal, _, _) in &mut loaded {
         appeal.co_unit_ids = co.remove(&appeal.id).unwrap_or_default();
     }
