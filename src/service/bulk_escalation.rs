@@ -25,11 +25,12 @@
 //! The guards are those of `escalate_in`: an appeal is escalated only if its running
 //! deadline is still the one it was found (or queued) for, and already past; each update
 //! is checked against the version the appeal was loaded with. The job runner loads its
-//! batch inside the write transaction, locked on PostgreSQL (waiting for a held row). The
-//! sweep decides each batch before its transaction, while the previous batch is written,
-//! and the transaction locks the rows (PostgreSQL, leaving out rows another transaction
-//! holds) and keeps only the appeals still at the version they were decided on. A crash
-//! before the commit leaves the appeals due: the next sweep, on any node, finds them again.
+//! batch inside the write transaction, locked on PostgreSQL (waiting for a held row). So
+//! does the sweep on PostgreSQL, leaving out rows another transaction holds. On SQLite
+//! the sweep decides each batch before its transaction, while the previous batch is
+//! written, and the transaction keeps only the appeals still at the version they were
+//! decided on. A crash before the commit leaves the appeals due: the next sweep, on any
+//! node, finds them again.
 
 use std::collections::HashMap;
 
@@ -101,7 +102,7 @@ pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, Ser
         // 4.03 s ahead, 3.90 and 3.92 s inside, each against 4.0–4.7 s before this
         // round): each batch is decided inside its transaction, under lock.
         for chunk in chunks {
-            handled += write_overdue(hub, &mut writer, DecidedBatch { due: chunk.to_vec(), decided: None }).await?;
+            handled += write_overdue(hub, &mut writer, DecidedBatch { due: chunk.to_vec(), decision: Decision::UnderLock }).await?;
         }
         writer.finish().await?;
         return Ok(handled);
@@ -111,7 +112,7 @@ pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, Ser
         let Some(deciding) = next.take() else { break };
         let decided = deciding.await.unwrap_or_else(|error| DecidedBatch {
             due: chunk.to_vec(),
-            decided: Some(Err(ServiceError::Internal(format!("deciding a batch of escalations failed: {error}")))),
+            decision: Decision::Ahead(Err(ServiceError::Internal(format!("deciding a batch of escalations failed: {error}")))),
         });
         next = chunks.get(index + 1).map(|following| decide_in_background(hub, following));
         handled += write_overdue(hub, &mut writer, decided).await?;
@@ -132,8 +133,16 @@ fn decide_in_background(hub: &Hub, due: &[DueAppeal]) -> tokio::task::JoinHandle
 /// transaction (`decide_overdue`), or to be decided inside its write transaction.
 pub struct DecidedBatch {
     due: Vec<DueAppeal>,
-    /// `None`: decide inside the write transaction, under lock.
-    decided: Option<Result<BatchPlan, ServiceError>>,
+    decision: Decision,
+}
+
+/// When a batch's appeals are loaded and decided.
+enum Decision {
+    /// Beforehand, outside any transaction (or the error that stopped it): the write
+    /// transaction keeps the appeals still at the version they were decided on.
+    Ahead(Result<BatchPlan, ServiceError>),
+    /// Inside the write transaction, with the rows locked.
+    UnderLock,
 }
 
 /// Loads and decides a batch of overdue appeals on a pooled connection of its own,
@@ -145,7 +154,7 @@ pub async fn decide_overdue(hub: &Hub, due: &[DueAppeal]) -> DecidedBatch {
         plan_batch(hub, &mut reader, due, None).await
     }
     .await;
-    DecidedBatch { due: due.to_vec(), decided: Some(decided) }
+    DecidedBatch { due: due.to_vec(), decision: Decision::Ahead(decided) }
 }
 
 /// Writes a decided batch in its own transaction on `writer`: the appeals still at the
@@ -154,13 +163,13 @@ pub async fn decide_overdue(hub: &Hub, due: &[DueAppeal]) -> DecidedBatch {
 /// decided), queues a job for each of its appeals instead. Returns how many appeals were
 /// escalated or queued.
 pub async fn write_overdue(hub: &Hub, writer: &mut BulkWriter, batch: DecidedBatch) -> Result<usize, ServiceError> {
-    let DecidedBatch { due, decided } = batch;
+    let DecidedBatch { due, decision } = batch;
     let connection = writer.connection();
     let now_ms = hub.clock.now_ms();
     let mut transaction = hub.db.begin_write_on(connection).await?;
     let outcome = async {
-        let (planned, refused) = match decided {
-            Some(decided) => {
+        let (planned, refused) = match decision {
+            Decision::Ahead(decided) => {
                 let BatchPlan { planned, refused } = decided?;
                 let ids: Vec<i64> = planned.iter().map(|plan| plan.before.id).collect();
                 let versions = lock_versions(&mut transaction, &ids, HeldRows::Skip).await?;
@@ -168,7 +177,7 @@ pub async fn write_overdue(hub: &Hub, writer: &mut BulkWriter, batch: DecidedBat
                     planned.into_iter().filter(|plan| versions.get(&plan.before.id) == Some(&plan.before.version)).collect();
                 (planned, refused)
             }
-            None => {
+            Decision::UnderLock => {
                 let BatchPlan { planned, refused } = plan_batch(hub, &mut transaction, &due, Some(HeldRows::Skip)).await?;
                 (planned, refused)
             }

@@ -137,6 +137,7 @@ impl BulkWriter {
         if Dialect::of(&self.connection) != Dialect::Sqlite {
             return Ok(());
         }
+        // 1000 pages is SQLite's default, which the pool's connections keep.
         let restored =
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_autocheckpoint = 1000; PRAGMA temp_store = DEFAULT;").await;
         if restored.is_err() {
