@@ -28,9 +28,9 @@
 //! batch inside the write transaction, locked on PostgreSQL (waiting for a held row). So
 //! does the sweep on PostgreSQL, leaving out rows another transaction holds. On SQLite
 //! the sweep decides each batch before its transaction, while the previous batch is
-//! written, and the transaction keeps only the appeals still at the version they were
-//! decided on. A crash before the commit leaves the appeals due: the next sweep, on any
-//! node, finds them again.
+//! written, and the transaction writes only the appeals still at the version they were
+//! decided on (the guarded update returns which). A crash before the commit leaves the
+//! appeals due: the next sweep, on any node, finds them again.
 
 use std::collections::HashMap;
 
@@ -58,8 +58,9 @@ use crate::storage::{BulkWriter, Dialect, StorageError};
 pub const ESCALATION_BATCH: usize = 2500;
 
 /// How many overdue appeals one sweep pass reads at most: the batches of one burst, which
-/// are written in id order and checkpointed once at the end (`Db::bulk_writer`). It bounds
-/// how far the SQLite WAL grows in one burst (about 250 MB at 20,000).
+/// are written in id order and checkpointed once, after the sweep has returned
+/// (`Db::bulk_writer`). It bounds how far the SQLite WAL grows in one burst (about
+/// 120–250 MB at 20,000).
 pub const SWEEP_ESCALATION_READ: usize = 8 * ESCALATION_BATCH;
 
 /// One appeal's escalation, decided and not yet written.
@@ -78,15 +79,16 @@ struct Planned {
 /// queued.
 ///
 /// The batches go in the order of the appeals' ids, not of their deadlines: an appeal's
-/// row, its events and its work-queue entries are all keyed by its id, so a batch of
-/// neighbours dirties a run of pages that no later batch touches again, where a batch
-/// of random ids dirties a page per appeal, again in every batch. All batches are
-/// written on one connection (`Db::bulk_writer`). On SQLite, whose one writer leaves the
-/// other core idle, each batch is loaded and decided on another connection and task
-/// while the batch before it is written: the write transaction then only
-/// checks, under lock, that each appeal is still at the version it was decided on
-/// (`lock_versions`), and leaves out any that moved on meanwhile, as it leaves out a row
-/// another transaction holds; the next sweep finds it again if it is still due.
+/// row, its events and the index of its work-queue entries are all keyed by its id, so a
+/// batch of neighbours dirties a run of pages that no later batch touches again, where a
+/// batch of random ids dirties a page per appeal, again in every batch. All batches are
+/// written on one connection (`Db::bulk_writer`), whose checkpoint runs on after this
+/// returns. On SQLite, whose one writer leaves the other core idle, each batch is loaded
+/// and decided on another connection and task while the batch before it is written: the
+/// write transaction's guarded update then writes only the appeals still at the version
+/// they were decided on, and returns which, and the batch's other rows are written for
+/// those alone. An appeal that moved on meanwhile is left out, as a row another
+/// transaction holds is on PostgreSQL; the next sweep finds it again if it is still due.
 pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, ServiceError> {
     if due.is_empty() {
         return Ok(0);
@@ -104,7 +106,7 @@ pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, Ser
         for chunk in chunks {
             handled += write_overdue(hub, &mut writer, DecidedBatch { due: chunk.to_vec(), decision: Decision::UnderLock }).await?;
         }
-        writer.finish().await?;
+        writer.finish_in_background();
         return Ok(handled);
     }
     let mut next = Some(decide_in_background(hub, chunks[0]));
@@ -117,7 +119,7 @@ pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, Ser
         next = chunks.get(index + 1).map(|following| decide_in_background(hub, following));
         handled += write_overdue(hub, &mut writer, decided).await?;
     }
-    writer.finish().await?;
+    writer.finish_in_background();
     Ok(handled)
 }
 
@@ -168,23 +170,27 @@ pub async fn write_overdue(hub: &Hub, writer: &mut BulkWriter, batch: DecidedBat
     let now_ms = hub.clock.now_ms();
     let mut transaction = hub.db.begin_write_on(connection).await?;
     let outcome = async {
-        let (planned, refused) = match decision {
+        // Decided ahead, an appeal may have moved on since; under lock, none can have.
+        let (planned, refused, moved_on) = match decision {
             Decision::Ahead(decided) => {
-                let BatchPlan { planned, refused } = decided?;
-                let ids: Vec<i64> = planned.iter().map(|plan| plan.before.id).collect();
-                let versions = lock_versions(&mut transaction, &ids, HeldRows::Skip).await?;
-                let planned: Vec<Planned> =
-                    planned.into_iter().filter(|plan| versions.get(&plan.before.id) == Some(&plan.before.version)).collect();
-                (planned, refused)
+                let BatchPlan { mut planned, refused } = decided?;
+                if hub.db.dialect == Dialect::Postgres {
+                    // Leave out the rows another transaction holds, rather than wait for
+                    // them in the update. (SQLite's write lock covers every row.)
+                    let ids: Vec<i64> = planned.iter().map(|plan| plan.before.id).collect();
+                    let versions = lock_versions(&mut transaction, &ids, HeldRows::Skip).await?;
+                    planned.retain(|plan| versions.contains_key(&plan.before.id));
+                }
+                (planned, refused, MovedOn::LeaveOut)
             }
             Decision::UnderLock => {
                 let BatchPlan { planned, refused } = plan_batch(hub, &mut transaction, &due, Some(HeldRows::Skip)).await?;
-                (planned, refused)
+                (planned, refused, MovedOn::Fail)
             }
         };
-        write_planned(hub, &mut transaction, &planned, now_ms).await?;
+        let written = write_planned(hub, &mut transaction, planned, now_ms, moved_on).await?;
         let queued = enqueue_jobs(&mut transaction, &escalation_jobs(&refused, now_ms), now_ms).await?;
-        Ok::<_, ServiceError>((planned.into_iter().map(|plan| plan.after).collect::<Vec<_>>(), queued))
+        Ok::<_, ServiceError>((written.into_iter().map(|plan| plan.after).collect::<Vec<_>>(), queued))
     }
     .await;
     match outcome {
@@ -253,8 +259,8 @@ async fn escalate_batch_in(
 ) -> Result<Vec<AppealRecord>, ServiceError> {
     // What the workflow refuses is done with: the jobs are marked done all the same.
     let BatchPlan { planned, refused: _ } = plan_batch(hub, transaction, due, Some(held)).await?;
-    write_planned(hub, transaction, &planned, hub.clock.now_ms()).await?;
-    Ok(planned.into_iter().map(|plan| plan.after).collect())
+    let written = write_planned(hub, transaction, planned, hub.clock.now_ms(), MovedOn::Fail).await?;
+    Ok(written.into_iter().map(|plan| plan.after).collect())
 }
 
 /// A batch decided and not yet written.
@@ -303,9 +309,40 @@ async fn plan_batch(
     Ok(BatchPlan { planned, refused })
 }
 
-/// Writes a decided batch inside the caller's transaction: events, appeal rows (each
-/// guarded by its version), work queues, notifications and 督办.
-async fn write_planned(hub: &Hub, transaction: &mut sqlx::AnyConnection, planned: &[Planned], now_ms: i64) -> Result<(), ServiceError> {
+/// What writing a decided batch does with an appeal no longer at the version it was
+/// decided on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MovedOn {
+    /// Fail the batch (`StorageError::Conflict`): it was decided under lock, so nothing
+    /// could have moved, and something is wrong.
+    Fail,
+    /// Leave the appeal out: it was decided ahead, and someone acted on it meanwhile.
+    LeaveOut,
+}
+
+/// Writes a decided batch inside the caller's transaction: the appeal rows first, each
+/// guarded by its version, then for the appeals written their events, work queues,
+/// notifications and 督办. Returns the plans written.
+async fn write_planned(
+    hub: &Hub,
+    transaction: &mut sqlx::AnyConnection,
+    mut planned: Vec<Planned>,
+    now_ms: i64,
+    moved_on: MovedOn,
+) -> Result<Vec<Planned>, ServiceError> {
+    let rows: Vec<EscalatedRow<'_>> = planned.iter().map(|plan| EscalatedRow { appeal: &plan.after, warn_ms: plan.warn_ms }).collect();
+    let updated = update_escalated(transaction, &rows).await?;
+    if updated.len() != planned.len() {
+        if moved_on == MovedOn::Fail {
+            return Err(StorageError::Conflict(format!(
+                "{} of {} escalated appeals were changed by someone else meanwhile",
+                planned.len() - updated.len(),
+                planned.len()
+            ))
+            .into());
+        }
+        planned.retain(|plan| updated.contains(&plan.after.id));
+    }
     let events: Vec<ChainedEvent<'_>> = planned
         .iter()
         .map(|plan| ChainedEvent {
@@ -317,11 +354,10 @@ async fn write_planned(hub: &Hub, transaction: &mut sqlx::AnyConnection, planned
         })
         .collect();
     insert_events(transaction, &events).await?;
-    let rows: Vec<EscalatedRow<'_>> = planned.iter().map(|plan| EscalatedRow { appeal: &plan.after, warn_ms: plan.warn_ms }).collect();
-    update_escalated(transaction, &rows).await?;
     let records: Vec<&AppealRecord> = planned.iter().map(|plan| &plan.after).collect();
     replace_work_queue(transaction, &records).await?;
-    notify_and_supervise(hub, transaction, planned, now_ms).await
+    notify_and_supervise(hub, transaction, &planned, now_ms).await?;
+    Ok(planned)
 }
 
 /// Decides one appeal's escalation as `actions::apply_in` would for `Command::Escalate`

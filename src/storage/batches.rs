@@ -11,7 +11,7 @@
 //! its first (or next) event with its chain hash, and its work-queue entries are written
 //! together; an update is guarded by the appeal's `version`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{AnyConnection, Row};
 
@@ -230,15 +230,16 @@ pub async fn load_appeals_for_update(
 }
 
 /// Loads appeals as `load_appeals_for_update` does, without locking them: for a batch
-/// decided before its write transaction, which then checks each appeal's version under
-/// lock (`lock_versions`).
+/// decided before its write transaction, whose guarded update (`update_escalated`) then
+/// writes only the appeals still at the version they were loaded with.
 pub async fn load_appeals_unlocked(connection: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(AppealRecord, Option<i64>, Option<i64>)>> {
     load_appeals_in(connection, ids, None).await
 }
 
 /// Locks appeals inside a write transaction (PostgreSQL; SQLite's write lock covers every
 /// row already) and returns the version of each, by id. A row another transaction holds
-/// is waited for or left out (`held`).
+/// is waited for or left out (`held`): the sweep leaves out, before its update, the rows
+/// of a batch decided ahead that another transaction holds.
 pub async fn lock_versions(transaction: &mut AnyConnection, ids: &[i64], held: HeldRows) -> Result<HashMap<i64, i64>> {
     let dialect = Dialect::of(transaction);
     let mut versions = HashMap::with_capacity(ids.len());
@@ -293,10 +294,11 @@ pub struct EscalatedRow<'a> {
 }
 
 /// Writes back what an escalation changes (tier, owner, deadlines, chain head, warning)
-/// for many appeals at once, each guarded by its version. Fails with `Conflict` unless
-/// every row was still at its version; the caller then rolls the batch back.
-pub async fn update_escalated(transaction: &mut AnyConnection, rows: &[EscalatedRow<'_>]) -> Result<()> {
+/// for many appeals at once, each only if it is still at the version it was loaded with.
+/// Returns the ids of the appeals written; the caller decides what a missing one means.
+pub async fn update_escalated(transaction: &mut AnyConnection, rows: &[EscalatedRow<'_>]) -> Result<HashSet<i64>> {
     let dialect = Dialect::of(transaction);
+    let mut written = HashSet::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         // `UPDATE … FROM` a list of values works on both databases (SQLite since 3.33);
         // the columns of a VALUES list are named column1, column2, … on both. The casts
@@ -321,18 +323,13 @@ pub async fn update_escalated(transaction: &mut AnyConnection, rows: &[Escalated
             ") UPDATE appeals SET tier = v.column3, owner_unit_id = v.column4, sign_due_ms = v.column5, resolve_due_ms = v.column6, \
              next_deadline_ms = v.column7, updated_ms = v.column8, event_count = v.column9, head_hash = v.column10, \
              warn_ms = v.column11, version = appeals.version + 1 FROM v \
-             WHERE appeals.id = v.column1 AND appeals.version = v.column2 AND appeals.id IN (SELECT column1 FROM v)",
+             WHERE appeals.id = v.column1 AND appeals.version = v.column2 AND appeals.id IN (SELECT column1 FROM v) RETURNING id",
         );
-        let done = builder.query().execute(&mut *transaction).await?;
-        if done.rows_affected() != chunk.len() as u64 {
-            return Err(StorageError::Conflict(format!(
-                "{} of {} escalated appeals were changed by someone else meanwhile",
-                chunk.len() as u64 - done.rows_affected(),
-                chunk.len()
-            )));
+        for row in builder.query().fetch_all(&mut *transaction).await? {
+            written.insert(row.try_get::<i64, _>(0)?);
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 /// Units' names and heads, by id.

@@ -4,7 +4,10 @@
 //! that `Dialect::render` fills in:
 //! - `{id}`: an auto-incrementing 64-bit primary key;
 //! - `{real}`: a double-precision float;
-//! - `{blob}`: a byte string (BLOB, BYTEA).
+//! - `{blob}`: a byte string (BLOB, BYTEA);
+//! - `{without_rowid}`: after a table's closing parenthesis, a SQLite table stored in
+//!   the B-tree of its primary key, with no rowid B-tree beside it (nothing on
+//!   PostgreSQL).
 //!
 //! Times are i64 epoch milliseconds, flags are i64 0/1, ids are i64 or text: only these
 //! map cleanly through sqlx's `Any` driver on both databases.
@@ -655,6 +658,31 @@ DROP INDEX appeals_source_ref;
 CREATE UNIQUE INDEX appeals_source_ref ON appeals (source_ref) WHERE source_ref IS NOT NULL;
 DROP INDEX appeals_resolved;
 CREATE INDEX appeals_resolved ON appeals (resolved_ms) WHERE resolved_ms IS NOT NULL;
+"#,
+    },
+    Migration {
+        // A unit's queue is read in deadline order and nothing reads it by rowid, so the
+        // deadline order becomes the table's key: on SQLite the rows live in that one
+        // B-tree, beside the index by appeal, where they were in a rowid table with three
+        // indexes (the key, the deadline order, the appeal). An appeal's entries are
+        // replaced whenever its deadline or its handlers change (every intake, action and
+        // escalation): four B-tree entries per queue row fewer to write each time. One
+        // entry per (unit, appeal) is kept by the writers, which delete an appeal's
+        // entries before inserting its new ones (`appeals::sync_work_queue`,
+        // `batches::replace_work_queue`).
+        version: 13,
+        name: "work_queue_keyed_by_deadline",
+        sql: r#"
+CREATE TABLE work_queue_keyed (
+    unit_id BIGINT NOT NULL,
+    due_ms BIGINT NOT NULL,
+    appeal_id BIGINT NOT NULL,
+    CONSTRAINT work_queue_key PRIMARY KEY (unit_id, due_ms, appeal_id)
+){without_rowid};
+INSERT INTO work_queue_keyed (unit_id, due_ms, appeal_id) SELECT unit_id, due_ms, appeal_id FROM work_queue;
+DROP TABLE work_queue;
+ALTER TABLE work_queue_keyed RENAME TO work_queue;
+CREATE INDEX work_queue_appeal ON work_queue (appeal_id);
 "#,
     },
 ];
