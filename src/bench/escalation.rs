@@ -47,7 +47,10 @@ pub async fn run(hub: &Hub, limit: usize, idle_sweeps: usize) -> anyhow::Result<
     // The last burst's checkpoint runs on after the sweep returns (SQLite): time it
     // apart, and keep it out of the idle sweeps.
     hub.db.bursts_settled().await;
-    println!("checkpoint: the last burst's pages copied into the database file {:.2} s after the last escalation", started.elapsed().as_secs_f64() - elapsed);
+    println!(
+        "checkpoint: the last burst's pages copied into the database file {:.2} s after the last escalation",
+        started.elapsed().as_secs_f64() - elapsed
+    );
     // The idle sweep: run until nothing is left due (the limit may have stopped short).
     let mut times = Vec::with_capacity(idle_sweeps);
     for _ in 0..idle_sweeps {

@@ -30,8 +30,8 @@ pub mod supervision;
 pub mod understanding;
 pub mod work_items;
 
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
