@@ -44,7 +44,7 @@ use crate::domain::workflow::{Actor, Command, WorkflowError, decide};
 use crate::storage::appeals::{AppealRecord, NewEvent, next_event_hash};
 use crate::storage::batches::{
     ChainedEvent, EscalatedRow, HeldRows, add_to_key_list, enqueue_jobs, finish_jobs, insert_events, insert_notices,
-    load_appeals_for_update, load_appeals_unlocked, lock_versions, replace_work_queue, unit_names_and_heads, update_escalated,
+    load_appeals_for_update, load_appeals_unlocked, lock_appeals, replace_work_queue, unit_names_and_heads, update_escalated,
 };
 use crate::storage::jobs::{ClaimedJob, DueAppeal};
 use crate::storage::supervision::NewSupervisionNotice;
@@ -178,8 +178,8 @@ pub async fn write_overdue(hub: &Hub, writer: &mut BulkWriter, batch: DecidedBat
                     // Leave out the rows another transaction holds, rather than wait for
                     // them in the update. (SQLite's write lock covers every row.)
                     let ids: Vec<i64> = planned.iter().map(|plan| plan.before.id).collect();
-                    let versions = lock_versions(&mut transaction, &ids, HeldRows::Skip).await?;
-                    planned.retain(|plan| versions.contains_key(&plan.before.id));
+                    let locked = lock_appeals(&mut transaction, &ids, HeldRows::Skip).await?;
+                    planned.retain(|plan| locked.contains(&plan.before.id));
                 }
                 (planned, refused, MovedOn::LeaveOut)
             }

@@ -237,21 +237,21 @@ pub async fn load_appeals_unlocked(connection: &mut AnyConnection, ids: &[i64]) 
 }
 
 /// Locks appeals inside a write transaction (PostgreSQL; SQLite's write lock covers every
-/// row already) and returns the version of each, by id. A row another transaction holds
-/// is waited for or left out (`held`): the sweep leaves out, before its update, the rows
-/// of a batch decided ahead that another transaction holds.
-pub async fn lock_versions(transaction: &mut AnyConnection, ids: &[i64], held: HeldRows) -> Result<HashMap<i64, i64>> {
+/// row already) and returns the ids locked. A row another transaction holds is waited for
+/// or left out (`held`): the sweep leaves out, before its update, the rows of a batch
+/// decided ahead that another transaction holds.
+pub async fn lock_appeals(transaction: &mut AnyConnection, ids: &[i64], held: HeldRows) -> Result<HashSet<i64>> {
     let dialect = Dialect::of(transaction);
-    let mut versions = HashMap::with_capacity(ids.len());
+    let mut locked = HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
-        let mut builder = SqlBuilder::for_many_rows(dialect, "SELECT id, version FROM appeals WHERE id IN ");
+        let mut builder = SqlBuilder::for_many_rows(dialect, "SELECT id FROM appeals WHERE id IN ");
         builder.push_row(true, chunk.iter().map(|id| Value::from(*id)));
         builder.push(" ORDER BY id").push(lock_clause(dialect, held));
         for row in builder.query().fetch_all(&mut *transaction).await? {
-            versions.insert(row.try_get(0)?, row.try_get(1)?);
+            locked.insert(row.try_get(0)?);
         }
     }
-    Ok(versions)
+    Ok(locked)
 }
 
 /// Loads appeals by id with their co-handlers, locked as `lock` says (none: not locked).
