@@ -204,6 +204,15 @@ async fn escalating_a_batch_at_once_equals_one_by_one(bulk: &County, single: &Co
         tiers
     };
     assert_eq!(tiers, [Tier::Blue, Tier::Yellow, Tier::Red, Tier::Red, Tier::Red, Tier::Green], "each climbed one tier, red stays red");
+    // The search index catches up from the event log: it brings each escalated appeal as
+    // it is now, with its new owner among its units.
+    let feed = bulk.hub.db.search_rows_changed_after(bulk.hub.clock.now_ms() - 3_600_000, i64::MIN, 10_000).await.expect("feed");
+    for number in &numbers[..5] {
+        let record = bulk.hub.db.appeal_by_number(number).await.expect("query").expect("appeal");
+        let row = feed.iter().find(|row| row.id == record.id).unwrap_or_else(|| panic!("{number} is in the search feed"));
+        assert_eq!(row.version, record.version, "{number}");
+        assert!(row.unit_ids.contains(&record.owner_unit_id.expect("owner")), "{number}: {:?}", row.unit_ids);
+    }
     let red = written(bulk, &numbers[3]).await;
     assert!(red.on_key_list && red.notices.len() == 1, "{red:?}");
     assert!(red.notifications.iter().any(|(kind, _, user, ..)| kind == "supervision" && user.is_some()), "{red:?}");

@@ -126,7 +126,7 @@ async fn search_is_scoped(county: &County, label: &str) {
     let by_number: Vec<String> =
         understanding::search(hub, &centre, &yanru_only, 20).await.unwrap().into_iter().map(|appeal| appeal.number).collect();
     assert_eq!(by_number, vec![yanru_only.clone()], "{label}");
-    // An action moves updated_ms; the index catches up without a restart.
+    // An action appends an event; the index catches up from the event log without a restart.
     let water = county.staff("water").await;
     assert!(understanding::search(hub, &water, "篮球架", 20).await.unwrap().is_empty(), "{label}: a department sees only what it handles");
     let accept = act(hub, &yanru_only, &Actor::Staff(county.staff("yanru").await), Command::Accept { note: None }).await;

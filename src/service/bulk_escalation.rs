@@ -60,8 +60,11 @@ pub const ESCALATION_BATCH: usize = 2500;
 /// How many overdue appeals one sweep pass reads at most: the batches of one burst, which
 /// are written in id order and checkpointed once, after the sweep has returned
 /// (`Db::bulk_writer`). It bounds how far the SQLite WAL grows in one burst (about
-/// 120–250 MB at 20,000).
-pub const SWEEP_ESCALATION_READ: usize = 8 * ESCALATION_BATCH;
+/// 120–250 MB at 20,000, so up to 400 MB at 30,000). A pass that leaves some due waits for
+/// the burst's checkpoint before its own burst: 60–90 ms on the benchmark machine, which
+/// this bound keeps for holidays bigger than 20,000 (a county's mass escalation of 20,000
+/// plus a handful due in the same minutes is one burst).
+pub const SWEEP_ESCALATION_READ: usize = 12 * ESCALATION_BATCH;
 
 /// One appeal's escalation, decided and not yet written.
 struct Planned {

@@ -1,8 +1,9 @@
 //! Full-text search over appeals (number, text, address) with tantivy and jieba.
 //!
 //! The index is a cache of the database held in memory by each node: it is built from
-//! the appeals table on first use and caught up before every search from the rows whose
-//! `updated_ms` moved, so intake, actions and merges on any node show up without hooks.
+//! the appeals table on first use and caught up before every search from the event log
+//! (every change to an appeal appends an event in the same transaction), so intake,
+//! actions, merges and escalations on any node show up without hooks.
 //! Scope is applied twice: the index holds each appeal's region path and units, so a
 //! territorial reader's query only walks their subtree; the hits are then re-checked
 //! with the storage scope rule before anything is shown.
@@ -28,9 +29,9 @@ use crate::storage::understanding::SearchRow;
 const TOKENIZER: &str = "jieba_zh";
 /// Rows read from the database per catch-up batch.
 const BATCH: i64 = 2000;
-/// Each catch-up re-reads rows changed this long before the newest one seen, so that
-/// writes committed late, in the same millisecond, or by a node whose clock lags a little
-/// are not missed.
+/// Each catch-up re-reads the events recorded this long before the newest one seen, so
+/// that writes committed late, in the same millisecond, or by a node whose clock lags a
+/// little are not missed.
 const OVERLAP_MS: i64 = 10 * 60 * 1000;
 /// Hits taken from the index before the scope re-check.
 const CANDIDATES: usize = 500;
@@ -101,10 +102,13 @@ struct Fields {
 
 struct Writer {
     writer: IndexWriter,
-    /// The newest `updated_ms` indexed; the next catch-up re-reads from a little before it.
+    /// Whether every appeal has been indexed once (`catch_up` then reads the event log).
+    built: bool,
+    /// The instant of the newest event indexed; the next catch-up re-reads from a little
+    /// before it.
     watermark_ms: i64,
-    /// Versions of the rows indexed within the overlap, so that re-read rows that did
-    /// not change are skipped and rows changed within the same millisecond are not.
+    /// Versions of the appeals indexed within the overlap, so that re-read events of an
+    /// unchanged appeal are skipped and changes within the same millisecond are not.
     recent: HashMap<i64, (i64, i64)>,
 }
 
@@ -155,34 +159,55 @@ impl SearchIndex {
             fields,
             index,
             reader,
-            writer: Mutex::new(Writer { writer, watermark_ms: i64::MIN, recent: HashMap::new() }),
+            writer: Mutex::new(Writer { writer, built: false, watermark_ms: i64::MIN, recent: HashMap::new() }),
         })
     }
 
-    /// Indexes every appeal changed since the last catch-up. Returns how many rows.
+    /// Indexes every appeal changed since the last catch-up (the first time, every
+    /// appeal). Returns how many appeals were indexed.
     pub async fn catch_up(&self, db: &Db) -> Result<usize, ServiceError> {
         let mut guard = self.writer.lock().await;
         let writer = &mut *guard;
         let mut total = 0;
-        let mut cursor = (writer.watermark_ms.saturating_sub(OVERLAP_MS), i64::MIN);
-        loop {
-            let rows = db.search_rows_after(cursor.0, cursor.1, BATCH).await?;
-            for row in &rows {
-                cursor = (row.updated_ms, row.id);
-                writer.watermark_ms = writer.watermark_ms.max(row.updated_ms);
-                if writer.recent.get(&row.id).is_some_and(|(_, version)| *version == row.version) {
-                    continue;
+        if !writer.built {
+            // Every appeal in id order; the changes recorded meanwhile are re-read from
+            // the event log by the next catch-up, which starts a little before this one.
+            let started_ms = db.latest_event_ms().await?.unwrap_or(i64::MIN);
+            let mut after_id = i64::MIN;
+            loop {
+                let rows = db.search_rows_by_id(after_id, BATCH).await?;
+                for row in &rows {
+                    after_id = row.id;
+                    self.add_row(&writer.writer, row)?;
+                    total += 1;
                 }
-                self.add_row(&writer.writer, row)?;
-                writer.recent.insert(row.id, (row.updated_ms, row.version));
-                total += 1;
+                if (rows.len() as i64) < BATCH {
+                    break;
+                }
             }
-            if (rows.len() as i64) < BATCH {
-                break;
+            writer.built = true;
+            writer.watermark_ms = started_ms;
+        } else {
+            let mut cursor = (writer.watermark_ms.saturating_sub(OVERLAP_MS), i64::MIN);
+            loop {
+                let rows = db.search_rows_changed_after(cursor.0, cursor.1, BATCH).await?;
+                for row in &rows {
+                    cursor = (row.changed_ms, row.event_id);
+                    writer.watermark_ms = writer.watermark_ms.max(row.changed_ms);
+                    if writer.recent.get(&row.id).is_some_and(|(_, version)| *version == row.version) {
+                        continue;
+                    }
+                    self.add_row(&writer.writer, row)?;
+                    writer.recent.insert(row.id, (row.changed_ms, row.version));
+                    total += 1;
+                }
+                if (rows.len() as i64) < BATCH {
+                    break;
+                }
             }
+            let oldest_kept = writer.watermark_ms.saturating_sub(OVERLAP_MS);
+            writer.recent.retain(|_, (changed_ms, _)| *changed_ms >= oldest_kept);
         }
-        let oldest_kept = writer.watermark_ms.saturating_sub(OVERLAP_MS);
-        writer.recent.retain(|_, (updated_ms, _)| *updated_ms >= oldest_kept);
         if total > 0 {
             writer.writer.commit().map_err(internal)?;
             self.reader.reload().map_err(internal)?;
@@ -346,8 +371,8 @@ mod tests {
                         address: None,
                         region_code: format!("511824{:03}{:03}", 100 + id % 17, 200 + id % 23),
                         unit_ids: vec![id % 50],
-                        received_ms: id,
-                        updated_ms: id,
+                        changed_ms: id,
+                        event_id: id,
                         version: 1,
                     }
                 })

@@ -296,6 +296,13 @@ pub struct EscalatedRow<'a> {
 /// Writes back what an escalation changes (tier, owner, deadlines, chain head, warning)
 /// for many appeals at once, each only if it is still at the version it was loaded with.
 /// Returns the ids of the appeals written; the caller decides what a missing one means.
+///
+/// The statements return no rows: on SQLite each row returned crosses from the
+/// connection's thread to the task one at a time, which cost more than the update itself
+/// at thousands of rows. A statement that wrote every row of its chunk wrote them all;
+/// one that wrote fewer is followed by a read of the chunk's chain heads, and the rows
+/// that carry the head this escalation gave them are the ones it wrote (an appeal another
+/// writer changed first has another head).
 pub async fn update_escalated(transaction: &mut AnyConnection, rows: &[EscalatedRow<'_>]) -> Result<HashSet<i64>> {
     let dialect = Dialect::of(transaction);
     let mut written = HashSet::with_capacity(rows.len());
@@ -323,10 +330,22 @@ pub async fn update_escalated(transaction: &mut AnyConnection, rows: &[Escalated
             ") UPDATE appeals SET tier = v.column3, owner_unit_id = v.column4, sign_due_ms = v.column5, resolve_due_ms = v.column6, \
              next_deadline_ms = v.column7, updated_ms = v.column8, event_count = v.column9, head_hash = v.column10, \
              warn_ms = v.column11, version = appeals.version + 1 FROM v \
-             WHERE appeals.id = v.column1 AND appeals.version = v.column2 AND appeals.id IN (SELECT column1 FROM v) RETURNING id",
+             WHERE appeals.id = v.column1 AND appeals.version = v.column2 AND appeals.id IN (SELECT column1 FROM v)",
         );
-        for row in builder.query().fetch_all(&mut *transaction).await? {
-            written.insert(row.try_get::<i64, _>(0)?);
+        let updated = builder.query().execute(&mut *transaction).await?.rows_affected();
+        if updated == chunk.len() as u64 {
+            written.extend(chunk.iter().map(|row| row.appeal.id));
+            continue;
+        }
+        let mut heads = SqlBuilder::for_many_rows(dialect, "SELECT id, head_hash FROM appeals WHERE id IN ");
+        heads.push_row(true, chunk.iter().map(|row| Value::from(row.appeal.id)));
+        let planned: HashMap<i64, &str> = chunk.iter().map(|row| (row.appeal.id, row.appeal.head_hash.as_str())).collect();
+        for row in heads.query().fetch_all(&mut *transaction).await? {
+            let id: i64 = row.try_get(0)?;
+            let head: String = row.try_get(1)?;
+            if planned.get(&id) == Some(&head.as_str()) {
+                written.insert(id);
+            }
         }
     }
     Ok(written)
@@ -450,15 +469,31 @@ pub async fn finish_jobs(transaction: &mut AnyConnection, ids: &[i64], worker: &
 
 /// Writes supervision notices (督办); one whose key exists is skipped. Returns the keys
 /// of those written.
+///
+/// The keys already stored are read first and left out, and the inserts return no rows
+/// (as in `update_escalated`, rows returned one at a time cost more than the insert). A
+/// notice's key names its appeal and deadline, and the caller holds the appeals' rows
+/// (SQLite's write lock, PostgreSQL's row locks), so no other writer can store one of
+/// these keys in between; if one did, the batch fails and its one-by-one fallback runs.
 pub async fn insert_notices(transaction: &mut AnyConnection, notices: &[NewSupervisionNotice]) -> Result<Vec<String>> {
     let dialect = Dialect::of(transaction);
     let mut written = Vec::with_capacity(notices.len());
     for chunk in notices.chunks(ROWS_PER_STATEMENT) {
+        let mut stored = SqlBuilder::for_many_rows(dialect, "SELECT dedupe_key FROM supervision_notices WHERE dedupe_key IN ");
+        stored.push_row(true, chunk.iter().map(|notice| Value::from(notice.dedupe_key.clone())));
+        let mut taken: HashSet<String> = HashSet::new();
+        for row in stored.query().fetch_all(&mut *transaction).await? {
+            taken.insert(row.try_get(0)?);
+        }
+        let fresh: Vec<&NewSupervisionNotice> = chunk.iter().filter(|notice| !taken.contains(&notice.dedupe_key)).collect();
+        if fresh.is_empty() {
+            continue;
+        }
         let mut builder = SqlBuilder::for_many_rows(
             dialect,
             "INSERT INTO supervision_notices (dedupe_key, appeal_id, unit_id, head_user_id, origin, reason, issued_by, created_ms) VALUES ",
         );
-        for (index, notice) in chunk.iter().enumerate() {
+        for (index, notice) in fresh.iter().enumerate() {
             builder.push_row(
                 index == 0,
                 [
@@ -473,10 +508,16 @@ pub async fn insert_notices(transaction: &mut AnyConnection, notices: &[NewSuper
                 ],
             );
         }
-        builder.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key");
-        for row in builder.query().fetch_all(&mut *transaction).await? {
-            written.push(row.try_get::<String, _>(0)?);
+        builder.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+        let inserted = builder.query().execute(&mut *transaction).await?.rows_affected();
+        if inserted != fresh.len() as u64 {
+            return Err(StorageError::Conflict(format!(
+                "{} of {} supervision notices were stored by someone else meanwhile",
+                fresh.len() as u64 - inserted,
+                fresh.len()
+            )));
         }
+        written.extend(fresh.into_iter().map(|notice| notice.dedupe_key.clone()));
     }
     Ok(written)
 }

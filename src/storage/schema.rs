@@ -685,4 +685,19 @@ ALTER TABLE work_queue_keyed RENAME TO work_queue;
 CREATE INDEX work_queue_appeal ON work_queue (appeal_id);
 "#,
     },
+    Migration {
+        // The search index caught up from the appeals whose `updated_ms` moved, through an
+        // index on it. Every write of an appeal moved its entry there: an escalation of
+        // overdue appeals deleted entries spread over a thousand pages and wrote them
+        // again, batch after batch (a third of the WAL frames of a mass escalation). Every
+        // change to an appeal appends an event in the same transaction, so the search
+        // index now catches up from the event log, in the order events were recorded: an
+        // index whose new entries all land at its end.
+        version: 14,
+        name: "search_feed_from_event_log",
+        sql: r#"
+DROP INDEX appeals_updated;
+CREATE INDEX appeal_events_at ON appeal_events (at_ms, id);
+"#,
+    },
 ];

@@ -66,8 +66,11 @@ pub struct SearchRow {
     pub address: Option<String>,
     pub region_code: String,
     pub unit_ids: Vec<i64>,
-    pub received_ms: i64,
-    pub updated_ms: i64,
+    /// When the change that brought the row was recorded: the instant of its event
+    /// (catching up), or of the appeal's last change (the first build).
+    pub changed_ms: i64,
+    /// The event that brought the row (catching up); the appeal's id (the first build).
+    pub event_id: i64,
     /// Bumped by every change; tells a re-read row from an unchanged one.
     pub version: i64,
 }
@@ -423,19 +426,48 @@ impl Db {
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))).collect()
     }
 
-    /// Rows changed at or after `(updated_ms, id)`, oldest change first, for the search index.
-    pub async fn search_rows_after(&self, updated_ms: i64, after_id: i64, limit: i64) -> Result<Vec<SearchRow>> {
+    /// Every appeal after `after_id`, in id order, for building the search index.
+    pub async fn search_rows_by_id(&self, after_id: i64, limit: i64) -> Result<Vec<SearchRow>> {
         let rows = sqlx::query(
-            "SELECT id, number, text, address, region_code, owner_unit_id, received_ms, updated_ms, version FROM appeals \
-             WHERE updated_ms > $1 OR (updated_ms = $1 AND id > $2) ORDER BY updated_ms, id LIMIT $3",
+            "SELECT id, number, text, address, region_code, owner_unit_id, updated_ms AS changed_ms, id AS event_id, version \
+             FROM appeals WHERE id > $1 ORDER BY id LIMIT $2",
         )
-        .bind(updated_ms)
         .bind(after_id)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
+        self.search_rows_with_handlers(&rows).await
+    }
+
+    /// The appeals of the events recorded at or after `(at_ms, event id)`, one row per
+    /// event (an appeal changed twice comes twice), oldest event first, for catching up
+    /// the search index. Every change to an appeal appends an event in the same
+    /// transaction, so the event log is the feed of changes: the appeals table keeps no
+    /// index on its last change, which every write would otherwise move.
+    pub async fn search_rows_changed_after(&self, at_ms: i64, after_event_id: i64, limit: i64) -> Result<Vec<SearchRow>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.number, a.text, a.address, a.region_code, a.owner_unit_id, e.at_ms AS changed_ms, e.id AS event_id, a.version \
+             FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id \
+             WHERE e.at_ms >= $1 AND (e.at_ms > $1 OR e.id > $2) ORDER BY e.at_ms, e.id LIMIT $3",
+        )
+        .bind(at_ms)
+        .bind(after_event_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        self.search_rows_with_handlers(&rows).await
+    }
+
+    /// The instant of the latest event recorded, if any.
+    pub async fn latest_event_ms(&self) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT MAX(at_ms) FROM appeal_events").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Search rows from the columns the two queries above select, with every handler's unit.
+    async fn search_rows_with_handlers(&self, rows: &[sqlx::any::AnyRow]) -> Result<Vec<SearchRow>> {
         let mut result = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for row in rows {
             let owner: Option<i64> = row.try_get("owner_unit_id")?;
             result.push(SearchRow {
                 id: row.try_get("id")?,
@@ -444,22 +476,28 @@ impl Db {
                 address: row.try_get("address")?,
                 region_code: row.try_get("region_code")?,
                 unit_ids: owner.into_iter().collect(),
-                received_ms: row.try_get("received_ms")?,
-                updated_ms: row.try_get("updated_ms")?,
+                changed_ms: row.try_get("changed_ms")?,
+                event_id: row.try_get("event_id")?,
                 version: row.try_get("version")?,
             });
         }
         // The handlers of exactly these appeals. (Not an id range: rows in order of change
-        // can span the whole table, and a range then read every handler stored.)
-        let position: std::collections::HashMap<i64, usize> = result.iter().enumerate().map(|(index, row)| (row.id, index)).collect();
-        let ids: Vec<i64> = result.iter().map(|row| row.id).collect();
+        // can span the whole table, and a range then read every handler stored.) An
+        // appeal may come more than once.
+        let mut positions: std::collections::HashMap<i64, Vec<usize>> = std::collections::HashMap::new();
+        for (index, row) in result.iter().enumerate() {
+            positions.entry(row.id).or_default().push(index);
+        }
+        let mut ids: Vec<i64> = positions.keys().copied().collect();
+        ids.sort_unstable();
         for chunk in ids.chunks(500) {
             let mut builder = SqlBuilder::for_many_rows(self.dialect, "SELECT appeal_id, unit_id FROM appeal_handlers WHERE appeal_id IN ");
             builder.push_row(true, chunk.iter().map(|id| super::sql::Value::from(*id)));
             for handler in builder.query().fetch_all(&self.pool).await? {
                 let appeal_id: i64 = handler.try_get(0)?;
                 let unit_id: i64 = handler.try_get(1)?;
-                if let Some(row) = position.get(&appeal_id).and_then(|index| result.get_mut(*index)) {
+                for index in positions.get(&appeal_id).into_iter().flatten() {
+                    let row = &mut result[*index];
                     if !row.unit_ids.contains(&unit_id) {
                         row.unit_ids.push(unit_id);
                     }
