@@ -268,7 +268,7 @@ async fn an_appeal_that_moved_on_after_its_batch_was_decided_is_left_out(county:
     run(county, &moved.number, "yanru", Command::Accept { note: None }).await;
     let after_accept = written(county, &moved.number).await;
     let mut writer = county.hub.db.bulk_writer().await.expect("writer");
-    let written_count = bulk_escalation::write_overdue(&county.hub, &mut writer, decided).await.expect("write");
+    let written_count = bulk_escalation::write_overdue(&county.hub, writer.connection(), decided).await.expect("write");
     writer.finish().await.expect("finish");
     assert_eq!(written_count, 1, "only the appeal still at its decided version is escalated");
     assert_eq!(written(county, &moved.number).await, after_accept, "nothing written for the appeal that moved on");

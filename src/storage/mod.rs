@@ -267,6 +267,12 @@ impl Db {
         Ok(self.pool.acquire().await?)
     }
 
+    /// A pooled connection for a caller that writes in transactions of its own
+    /// (`begin_write_on`): on PostgreSQL, the second writer of a burst of escalations.
+    pub async fn write_connection(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
     /// A pooled connection set up for a burst of large write transactions (the sweep's
     /// escalation batches); give it back with `BulkWriter::finish`.
     ///
