@@ -86,10 +86,11 @@ struct Planned {
 /// batch of neighbours dirties a run of pages that no later batch touches again, where a
 /// batch of random ids dirties a page per appeal, again in every batch. On SQLite all
 /// batches are written on one connection (`Db::bulk_writer`), whose checkpoint runs on
-/// after this returns; on PostgreSQL two connections write alternate batches at once. On SQLite, whose one writer leaves the other core idle, each batch is loaded
-/// and decided on another connection and task while the batch before it is written: the
+/// after this returns; on PostgreSQL two connections write alternate batches at once.
+/// On SQLite, whose one writer leaves the other core idle, each batch is loaded and
+/// decided on another connection and task while the batch before it is written: the
 /// write transaction's guarded update then writes only the appeals still at the version
-/// they were decided on, and returns which, and the batch's other rows are written for
+/// they were decided on, and says which, and the batch's other rows are written for
 /// those alone. An appeal that moved on meanwhile is left out, as a row another
 /// transaction holds is on PostgreSQL; the next sweep finds it again if it is still due.
 pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, ServiceError> {
