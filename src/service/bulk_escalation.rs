@@ -108,44 +108,25 @@ pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, Ser
         // turns. So two connections write alternate batches at once, each batch locking
         // its rows with `SKIP LOCKED` as two nodes' sweeps do; the batches' appeals are
         // disjoint, and so are the keys of what they write.
-        let (even, odd): (Vec<(usize, &[DueAppeal])>, Vec<(usize, &[DueAppeal])>) =
-            chunks.iter().copied().enumerate().partition(|(index, _)| index % 2 == 0);
-        let odd: Vec<Vec<DueAppeal>> = odd.into_iter().map(|(_, chunk)| chunk.to_vec()).collect();
+        let alternate =
+            |first: usize| -> Vec<Vec<DueAppeal>> { chunks.iter().skip(first).step_by(2).map(|chunk| chunk.to_vec()).collect() };
+        let (even, odd) = (alternate(0), alternate(1));
         let second = (!odd.is_empty()).then(|| {
             let hub = hub.clone();
             tokio::spawn(async move {
-                let mut connection = hub.db.write_connection().await?;
-                let mut handled = 0;
-                for due in odd {
-                    handled += write_overdue(&hub, &mut connection, DecidedBatch { due, decision: Decision::UnderLock }).await?;
-                }
-                Ok::<usize, ServiceError>(handled)
+                let mut connection = hub.db.pooled_connection().await?;
+                write_under_lock(&hub, &mut connection, odd).await
             })
         });
-        let mut first_error = None;
-        for (_, chunk) in even {
-            match write_overdue(hub, writer.connection(), DecidedBatch { due: chunk.to_vec(), decision: Decision::UnderLock }).await {
-                Ok(count) => handled += count,
-                Err(error) => {
-                    first_error = Some(error);
-                    break;
-                }
+        let first = write_under_lock(hub, writer.connection(), even).await;
+        let second = match second {
+            Some(task) => {
+                task.await.unwrap_or_else(|error| Err(ServiceError::Internal(format!("the second escalation writer failed: {error}"))))
             }
-        }
-        if let Some(second) = second {
-            match second.await {
-                Ok(Ok(count)) => handled += count,
-                Ok(Err(error)) => first_error = first_error.or(Some(error)),
-                Err(error) => {
-                    first_error = first_error.or(Some(ServiceError::Internal(format!("the second escalation writer failed: {error}"))))
-                }
-            }
-        }
-        writer.finish_in_background();
-        return match first_error {
-            Some(error) => Err(error),
-            None => Ok(handled),
+            None => Ok(0),
         };
+        writer.finish_in_background();
+        return Ok(first? + second?);
     }
     let mut next = Some(decide_in_background(hub, chunks[0]));
     for (index, chunk) in chunks.iter().enumerate() {
@@ -158,6 +139,17 @@ pub async fn escalate_overdue(hub: &Hub, due: &[DueAppeal]) -> Result<usize, Ser
         handled += write_overdue(hub, writer.connection(), decided).await?;
     }
     writer.finish_in_background();
+    Ok(handled)
+}
+
+/// Writes batches one after another on `connection`, each decided inside its
+/// transaction under its row locks (PostgreSQL's path). Returns how many appeals were
+/// escalated or queued.
+async fn write_under_lock(hub: &Hub, connection: &mut WriterConnection, batches: Vec<Vec<DueAppeal>>) -> Result<usize, ServiceError> {
+    let mut handled = 0;
+    for due in batches {
+        handled += write_overdue(hub, connection, DecidedBatch { due, decision: Decision::UnderLock }).await?;
+    }
     Ok(handled)
 }
 
@@ -190,7 +182,7 @@ enum Decision {
 /// a job for each of its appeals.
 pub async fn decide_overdue(hub: &Hub, due: &[DueAppeal]) -> DecidedBatch {
     let decided = async {
-        let mut reader = hub.db.read_connection().await?;
+        let mut reader = hub.db.pooled_connection().await?;
         plan_batch(hub, &mut reader, due, None).await
     }
     .await;

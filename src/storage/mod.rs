@@ -261,15 +261,11 @@ impl Db {
         Ok(sqlx::Connection::begin_with(connection, self.begin_write_statement()).await?)
     }
 
-    /// A pooled connection for a caller that reads in several statements on one
-    /// connection, outside any transaction (each statement sees what is committed).
-    pub async fn read_connection(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
-        Ok(self.pool.acquire().await?)
-    }
-
-    /// A pooled connection for a caller that writes in transactions of its own
-    /// (`begin_write_on`): on PostgreSQL, the second writer of a burst of escalations.
-    pub async fn write_connection(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
+    /// A pooled connection for a caller that runs several statements on one connection:
+    /// reads outside any transaction (each statement sees what is committed), or writes
+    /// in transactions of its own (`begin_write_on`), as PostgreSQL's second writer of a
+    /// burst of escalations does.
+    pub async fn pooled_connection(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
         Ok(self.pool.acquire().await?)
     }
 
